@@ -1,0 +1,124 @@
+// client/client.cpp -- implementation of client/client.hpp.
+#include "client/client.hpp"
+
+#include <array>
+#include <cerrno>
+
+namespace sockcalc::client {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Large enough for any reply a broken server may send (a UDP datagram is at most 64 KiB), so
+// that an oversized reply is judged on all of its bytes.
+constexpr std::size_t kReplyBufferSize = 65536;
+
+int remaining_ms(Clock::time_point deadline) {
+  const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
+  return left.count() > 0 ? static_cast<int>(left.count()) : 0;
+}
+
+bool is_refusal(int err) { return err == ECONNREFUSED || err == ENOENT; }
+
+}  // namespace
+
+Result<Client> Client::connect(const Address& server) {
+  auto s = DatagramSocket::connect(server);
+  if (!s) return s.error();
+  return Client(std::move(*s), server);
+}
+
+CallResult Client::classify(protocol::Bytes datagram, protocol::Format expected) const {
+  CallResult r;
+  r.peer = server_;
+  r.reply.assign(datagram.begin(), datagram.end());
+  const auto decoded = protocol::decode_reply(datagram, expected);
+  if (!decoded.ok()) {
+    r.status = CallStatus::malformed;
+    r.malformed = *decoded.error;
+  } else if (!decoded.reply.success) {
+    r.status = CallStatus::error_reply;
+    for (std::byte b : decoded.reply.reason) r.reason.push_back(static_cast<char>(b));
+  } else {
+    r.status = CallStatus::success;
+    r.value = decoded.reply.value;
+  }
+  return r;
+}
+
+Result<CallResult> Client::call(const protocol::Request& request, const CallOptions& options) {
+  std::array<std::byte, wire::kMaxRequestSize> out{};
+  const std::size_t size = protocol::encode_request(request, out);
+  if (size == 0) {
+    return Error{std::make_error_code(std::errc::invalid_argument),
+                 "cannot encode a request with no integer"};
+  }
+  const protocol::Bytes datagram(out.data(), size);
+  std::vector<std::byte> in(kReplyBufferSize);
+  auto wait = options.timeout;
+  CallResult result;
+  result.peer = server_;
+  for (int attempt = 0; attempt <= options.retries; ++attempt) {
+    if (const int err = socket_.send(datagram); err != 0) {
+      if (is_refusal(err)) {
+        result.status = CallStatus::refused;
+        return result;
+      }
+      // A transient send failure (ENOBUFS, EAGAIN) is a lost datagram: the timeout covers it.
+      if (err != ENOBUFS && err != EAGAIN) {
+        return errno_error(err, "cannot send to " + server_.to_string());
+      }
+    } else if (options.trace) {
+      options.trace(true, server_, datagram);
+    }
+    ++result.tries;
+    const auto deadline = Clock::now() + wait;
+    while (true) {
+      const int left = remaining_ms(deadline);
+      if (left == 0 || !socket_.wait_readable(left)) {
+        if (remaining_ms(deadline) == 0) break;
+        continue;  // EINTR: wait again for what is left
+      }
+      const RecvResult rx = socket_.recv_from(in, nullptr);
+      if (rx.outcome == RecvOutcome::would_block) continue;
+      if (rx.outcome == RecvOutcome::failed) {
+        if (is_refusal(rx.error)) {
+          result.status = CallStatus::refused;
+          return result;
+        }
+        return errno_error(rx.error, "cannot receive from " + server_.to_string());
+      }
+      const protocol::Bytes reply(in.data(), rx.held);
+      if (options.trace) options.trace(false, server_, reply);
+      CallResult done = classify(reply, request.format);
+      done.tries = result.tries;
+      return done;
+    }
+    wait = std::chrono::milliseconds(static_cast<std::chrono::milliseconds::rep>(
+        static_cast<double>(wait.count()) * options.backoff));
+  }
+  result.status = CallStatus::no_reply;
+  return result;
+}
+
+Result<CallResult> call_first(const std::vector<Address>& candidates,
+                              const protocol::Request& request, const CallOptions& options) {
+  std::optional<Result<CallResult>> last;
+  for (const Address& server : candidates) {
+    auto client = Client::connect(server);
+    if (!client) {
+      if (!is_refusal(client.error().code.value())) return client.error();
+      CallResult refused;  // a Unix path with no socket, or no listener behind it
+      refused.status = CallStatus::refused;
+      refused.peer = server;
+      last.emplace(std::move(refused));
+      continue;
+    }
+    last.emplace(client->call(request, options));
+    if (!last->ok() || (*last)->status != CallStatus::refused) break;
+  }
+  if (!last) return Error{std::make_error_code(std::errc::invalid_argument), "no address to call"};
+  return std::move(*last);
+}
+
+}  // namespace sockcalc::client

@@ -1,0 +1,74 @@
+// client/client.hpp -- public.
+// One calc request/reply exchange over a connected datagram socket: send, wait, retransmit
+// with back-off, check the reply by the spec. A Client is used by one thread at a time.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "address/address.hpp"
+#include "core/result.hpp"
+#include "protocol/codec.hpp"
+#include "socket/datagram_socket.hpp"
+
+namespace sockcalc::client {
+
+struct CallOptions {
+  /// Wait before the first retransmission; each later wait is `backoff` times longer.
+  std::chrono::milliseconds timeout{500};
+  /// Retransmissions after the first try: 3 means up to 4 datagrams sent.
+  int retries = 3;
+  double backoff = 2.0;
+  /// Called for every datagram sent (`sent` = true) or received, e.g. for a -v trace.
+  std::function<void(bool sent, const Address& peer, protocol::Bytes datagram)> trace;
+};
+
+enum class CallStatus {
+  success,      // a well-formed success reply: `value` holds the result
+  error_reply,  // the server answered S = 0: `reason` holds its payload
+  malformed,    // the reply broke the spec: `malformed` says how
+  no_reply,     // every try timed out
+  refused,      // the peer's system said nobody listens (ICMP port unreachable, ECONNREFUSED)
+};
+
+struct CallResult {
+  CallStatus status = CallStatus::no_reply;
+  std::uint32_t value = 0;
+  std::string reason;  // error_reply: the server's payload bytes
+  protocol::ReplyError malformed = protocol::ReplyError::empty;
+  int tries = 0;                 // datagrams sent
+  Address peer;                  // the server address this result came from
+  std::vector<std::byte> reply;  // the raw reply datagram, when one came
+};
+
+class Client {
+ public:
+  /// A client talking to `server` over a fresh connected socket.
+  static Result<Client> connect(const Address& server);
+
+  /// Sends `request` and waits for a reply, retransmitting as `options` says. Replies to
+  /// earlier tries are replies to the same request (the protocol is idempotent), so the
+  /// first one that arrives is the answer. Fails only on a local system error.
+  Result<CallResult> call(const protocol::Request& request, const CallOptions& options);
+
+  [[nodiscard]] const Address& server() const { return server_; }
+  [[nodiscard]] const DatagramSocket& socket() const { return socket_; }
+
+ private:
+  Client(DatagramSocket s, Address server) : socket_(std::move(s)), server_(std::move(server)) {}
+  CallResult classify(protocol::Bytes datagram, protocol::Format expected) const;
+
+  DatagramSocket socket_;
+  Address server_;
+};
+
+/// Calls each candidate address in turn (as resolved from a host name) until one answers or
+/// times out; a candidate that refuses passes to the next. Returns the last outcome.
+Result<CallResult> call_first(const std::vector<Address>& candidates,
+                              const protocol::Request& request, const CallOptions& options);
+
+}  // namespace sockcalc::client

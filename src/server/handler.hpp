@@ -1,0 +1,24 @@
+// server/handler.hpp -- public.
+// The server's answer to one datagram: decode, compute, encode a reply, by the spec's rules.
+// Pure (bytes in, bytes out): no socket, no allocation; any thread.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+
+#include "protocol/codec.hpp"
+
+namespace sockcalc::server {
+
+struct Answer {
+  std::size_t size = 0;  // reply bytes written; >= 1 for every datagram (P-7)
+  std::optional<protocol::RequestFault> fault;  // set when the reply is an error reply
+  std::uint32_t value = 0;                      // the result, for a success reply
+};
+
+/// Answers the datagram whose first `held.size()` bytes were received and whose real length is
+/// `wire_length`. `out` must hold wire::kMaxSuccessReplySize bytes or more.
+Answer answer(protocol::Bytes held, std::size_t wire_length, protocol::MutableBytes out);
+
+}  // namespace sockcalc::server

@@ -1,0 +1,35 @@
+// server/stats.cpp -- implementation of server/stats.hpp.
+#include "server/stats.hpp"
+
+namespace sockcalc::server {
+
+Stats& Stats::operator+=(const Stats& o) {
+  received += o.received;
+  answered += o.answered;
+  results += o.results;
+  error_replies += o.error_replies;
+  for (std::size_t i = 0; i < by_error.size(); ++i) by_error[i] += o.by_error[i];
+  truncated += o.truncated;
+  unanswerable += o.unanswerable;
+  send_failed += o.send_failed;
+  recv_failed += o.recv_failed;
+  return *this;
+}
+
+std::string Stats::to_string() const {
+  using protocol::RequestError;
+  static constexpr std::array<const char*, 5> kNames = {"empty", "unknown_opcode", "no_integer",
+                                                        "misaligned", "too_many"};
+  std::string out =
+      "received=" + std::to_string(received) + " answered=" + std::to_string(answered) +
+      " results=" + std::to_string(results) + " errors=" + std::to_string(error_replies) + " (";
+  for (std::size_t i = 0; i < kNames.size(); ++i) {
+    out += (i ? " " : "") + std::string(kNames[i]) + "=" + std::to_string(by_error[i]);
+  }
+  out +=
+      ") truncated=" + std::to_string(truncated) + " unanswerable=" + std::to_string(unanswerable) +
+      " send_failed=" + std::to_string(send_failed) + " recv_failed=" + std::to_string(recv_failed);
+  return out;
+}
+
+}  // namespace sockcalc::server

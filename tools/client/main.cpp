@@ -1,0 +1,211 @@
+// tools/client/main.cpp -- the `client` program: parse the command line, send one calc
+// request, print "Result: N" or say why not. Single-threaded; the exchange is
+// client::call_first().
+#include <getopt.h>
+
+#include <chrono>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "cli.hpp"
+#include "client/client.hpp"
+#include "core/hex.hpp"
+#include "protocol/describe.hpp"
+
+namespace {
+
+using namespace sockcalc;
+
+// Exit statuses, one per way a call can end (listed in --help and README.md).
+constexpr int kExitOk = 0;
+constexpr int kExitErrorReply = 1;
+constexpr int kExitMalformed = 3;
+constexpr int kExitNoReply = 4;
+constexpr int kExitSystem = 5;
+
+constexpr const char* kHelp = R"(Usage: client -op OP [-s] [options] HOST PORT INT...
+       client -op OP [-s] [options] unix:PATH INT...
+Ask a calc server for the sum or product of 1 to 64 integers and print "Result: N".
+
+  HOST           server address or name: '::1', '127.0.0.1', 'localhost', ...
+                 (every address of a name is tried until one does not refuse)
+  PORT           server UDP port, 1..65535
+  unix:PATH      a server on a Unix-domain socket (unix:@NAME: abstract name)
+  INT            1 to 64 integers, each 0..4294967295 in decimal
+
+Options:
+  -o, -op, --op OP   '+' (sum) or '*' (product; quote it from the shell);
+                     required. Arithmetic wraps modulo 2^32.
+  -s, --string       ask for the result as a decimal string (default: a 32-bit
+                     integer); the printed result is the same
+  -t, --timeout MS   wait before the first retransmission, in milliseconds
+                     (default 500); each next wait doubles
+  -r, --retries N    retransmissions after the first try (default 3, so up to
+                     4 datagrams and 7.5 s with the default timeout)
+  -v, --verbose      print every datagram sent and received: peer, bytes in
+                     hex, meaning (on stderr)
+  -h, --help         show this help and exit
+  -V, --version      show the version and exit
+
+Exit status:
+  0  success: "Result: N" on stdout
+  1  the server answered with an error reply (its reason is printed)
+  2  usage error: bad option, operation, host, port or integer; nothing sent
+  3  the reply was malformed (it broke the protocol)
+  4  no reply: every try timed out, or the server refused (nobody listening)
+  5  a local system error (cannot create a socket, ...)
+
+Examples:
+  client -op + ::1 10000 1 3 5 7 9          Result: 25
+  client -op '*' -s ::1 10000 1 3 5 7 9     Result: 945
+)";
+
+struct Config {
+  protocol::Request request;
+  bool have_op = false;
+  client::CallOptions call;
+  bool verbose = false;
+  std::vector<std::string> positionals;
+};
+
+protocol::Op parse_op_or_die(std::string_view text) {
+  if (text == "+" || text == "sum") return protocol::Op::sum;
+  if (text == "*" || text == "x" || text == "product") return protocol::Op::product;
+  cli::usage_error("invalid operation '" + std::string(text) +
+                   "': must be + or * (quote '*' so the shell does not expand it)");
+}
+
+bool looks_negative(const char* arg) { return arg[0] == '-' && arg[1] >= '0' && arg[1] <= '9'; }
+
+Config parse(int argc, char** argv) {
+  // A negative number would otherwise read as an unknown option: name it for what it is.
+  for (int i = 1; i < argc; ++i) {
+    if (looks_negative(argv[i])) {
+      cli::usage_error(std::string("invalid integer '") + argv[i] +
+                       "': must be 0..4294967295 (no sign)");
+    }
+  }
+  static const option kLong[] = {
+      {"op", required_argument, nullptr, 'o'},      {"string", no_argument, nullptr, 's'},
+      {"timeout", required_argument, nullptr, 't'}, {"retries", required_argument, nullptr, 'r'},
+      {"verbose", no_argument, nullptr, 'v'},       {"help", no_argument, nullptr, 'h'},
+      {"version", no_argument, nullptr, 'V'},       {nullptr, 0, nullptr, 0}};
+  Config c;
+  opterr = 0;
+  int opt = 0;
+  while ((opt = getopt_long_only(argc, argv, ":o:st:r:vhV", kLong, nullptr)) != -1) {
+    switch (opt) {
+      case 'o':
+        c.request.op = parse_op_or_die(optarg);
+        c.have_op = true;
+        break;
+      case 's':
+        c.request.format = protocol::Format::string;
+        break;
+      case 't':
+        c.call.timeout =
+            std::chrono::milliseconds(cli::parse_number_or_die(optarg, "timeout", 1, 3'600'000));
+        break;
+      case 'r':
+        c.call.retries = static_cast<int>(cli::parse_number_or_die(optarg, "retries", 0, 100));
+        break;
+      case 'v':
+        c.verbose = true;
+        break;
+      case 'h':
+        std::cout << kHelp;
+        std::exit(0);
+      case 'V':
+        cli::print_version();
+        std::exit(0);
+      case ':':
+        cli::usage_error(std::string("option '") + argv[optind - 1] + "' needs a value");
+      default:
+        cli::usage_error(std::string("unknown option '") + argv[optind - 1] + "'");
+    }
+  }
+  for (int i = optind; i < argc; ++i) c.positionals.emplace_back(argv[i]);
+  return c;
+}
+
+void add_operands_or_die(protocol::Request& request, const std::vector<std::string>& ints) {
+  if (ints.empty()) cli::usage_error("missing INT: give 1 to 64 integers");
+  if (ints.size() > wire::kMaxOperands) {
+    cli::usage_error("too many integers (" + std::to_string(ints.size()) + "): at most 64");
+  }
+  for (const std::string& text : ints) {
+    const auto v = cli::parse_u32(text);
+    if (!v) cli::usage_error("invalid integer '" + text + "': must be 0..4294967295");
+    request.operands.push_back(*v);
+  }
+}
+
+void trace(bool sent, const Address& peer, protocol::Bytes datagram, protocol::Format format,
+           std::size_t request_size) {
+  const std::string meaning = sent ? protocol::describe_request(datagram, request_size)
+                                   : protocol::describe_reply(datagram, format);
+  std::cerr << "client: " << (sent ? "to " : "from ") << peer.to_string() << ", " << datagram.size()
+            << " bytes: " << course_hex(datagram) << " | " << meaning << '\n';
+}
+
+int report(const client::CallResult& r, const client::CallOptions& options) {
+  const std::string peer = r.peer.to_string();
+  switch (r.status) {
+    case client::CallStatus::success:
+      std::cout << "Result: " << r.value << std::endl;
+      return kExitOk;
+    case client::CallStatus::error_reply: {
+      const std::span<const std::byte> reason(reinterpret_cast<const std::byte*>(r.reason.data()),
+                                              r.reason.size());
+      const std::string text = printable_or_empty(reason);
+      std::cerr << "client: server " << peer << " answered with an error"
+                << (r.reason.empty() ? " (no reason given)"
+                    : text.empty()   ? " (reason not printable: " + course_hex(reason) + ")"
+                                     : ": " + text)
+                << '\n';
+      return kExitErrorReply;
+    }
+    case client::CallStatus::malformed:
+      std::cerr << "client: malformed reply from " << peer << ": "
+                << protocol::to_string(r.malformed) << " (" << course_hex(r.reply) << ")\n";
+      return kExitMalformed;
+    case client::CallStatus::refused:
+      std::cerr << "client: no reply from " << peer
+                << ": connection refused (is a server running there?)\n";
+      return kExitNoReply;
+    case client::CallStatus::no_reply:
+      std::cerr << "client: no reply from " << peer << " after " << r.tries
+                << (r.tries == 1 ? " try" : " tries") << " (timeout " << options.timeout.count()
+                << " ms, doubling)\n";
+      return kExitNoReply;
+  }
+  return kExitSystem;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  cli::set_program("client");
+  Config c = parse(argc, argv);
+  if (!c.have_op) cli::usage_error("missing -op OP (+ or *)");
+  const auto& pos = c.positionals;
+  if (pos.empty()) cli::usage_error("missing HOST PORT (or unix:PATH) and integers");
+  const std::size_t first_int = is_unix_spec(pos[0]) ? 1 : 2;
+  add_operands_or_die(c.request, {pos.begin() + std::min(first_int, pos.size()), pos.end()});
+  const auto candidates =
+      cli::resolve_or_die(pos[0], pos.size() > 1 ? &pos[1] : nullptr, Purpose::connect);
+  if (candidates.front().port() == 0 && !candidates.front().is_unix()) {
+    cli::usage_error("invalid port '0': a server cannot listen there");
+  }
+  if (c.verbose) {
+    const std::size_t size = wire::kHeaderSize + c.request.operands.size() * wire::kOperandSize;
+    c.call.trace = [format = c.request.format, size](bool sent, const Address& peer,
+                                                     protocol::Bytes d) {
+      trace(sent, peer, d, format, size);
+    };
+  }
+  auto result = client::call_first(candidates, c.request, c.call);
+  if (!result) cli::die(result.error().message(), kExitSystem);
+  return report(*result, c.call);
+}

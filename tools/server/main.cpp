@@ -1,0 +1,108 @@
+// tools/server/main.cpp -- the `server` program: parse the command line, bind, serve until
+// SIGINT or SIGTERM. Single-threaded; the work is done by server::Server.
+#include <getopt.h>
+#include <signal.h>
+
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "cli.hpp"
+#include "server/engine.hpp"
+
+namespace {
+
+using namespace sockcalc;
+
+constexpr int kExitFailure = 1;
+
+constexpr const char* kHelp = R"(Usage: server [options] ADDRESS PORT
+       server [options] unix:PATH
+Answer calc requests (sum or product of 1 to 64 unsigned 32-bit integers) over UDP
+or a Unix-domain datagram socket, until SIGINT or SIGTERM.
+
+  ADDRESS        address or host name to listen on: '::' (every IPv6 and IPv4
+                 address, dual stack), '::1', '0.0.0.0', '127.0.0.1', a name
+  PORT           UDP port, 0..65535; 0 takes a free port
+  unix:PATH      a Unix-domain socket file (removed on exit); unix:@NAME for
+                 an abstract name
+
+Options:
+  -v, --verbose  log every request and reply: peer, bytes in hex, meaning
+  -h, --help     show this help and exit
+  -V, --version  show the version and exit
+
+One line on stderr tells where the server listens, with the real port.
+SIGUSR1 logs the counters; they are logged on exit too.
+
+Exit status: 0 after SIGINT/SIGTERM, 1 when it cannot start, 2 usage error.
+Example:  server :: 10000
+)";
+
+server::Server* g_server = nullptr;
+
+void on_stop(int) {
+  if (g_server) g_server->request_stop();
+}
+void on_report(int) {
+  if (g_server) g_server->request_report();
+}
+
+struct Config {
+  std::vector<std::string> positionals;
+  server::ServerOptions options;
+};
+
+Config parse(int argc, char** argv) {
+  static const option kLong[] = {{"verbose", no_argument, nullptr, 'v'},
+                                 {"help", no_argument, nullptr, 'h'},
+                                 {"version", no_argument, nullptr, 'V'},
+                                 {nullptr, 0, nullptr, 0}};
+  Config c;
+  opterr = 0;
+  int opt = 0;
+  while ((opt = getopt_long_only(argc, argv, ":vhV", kLong, nullptr)) != -1) {
+    switch (opt) {
+      case 'v':
+        c.options.verbose = true;
+        break;
+      case 'h':
+        std::cout << kHelp;
+        std::exit(0);
+      case 'V':
+        cli::print_version();
+        std::exit(0);
+      default:
+        cli::usage_error(std::string("unknown option '") + argv[optind - 1] + "'");
+    }
+  }
+  for (int i = optind; i < argc; ++i) c.positionals.emplace_back(argv[i]);
+  return c;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  cli::set_program("server");
+  Config c = parse(argc, argv);
+  const auto& pos = c.positionals;
+  if (pos.empty()) cli::usage_error("missing ADDRESS and PORT (or unix:PATH)");
+  const bool unix_socket = is_unix_spec(pos[0]);
+  if (pos.size() > (unix_socket ? 1u : 2u))
+    cli::usage_error("unexpected argument '" + pos.back() + "'");
+  const auto candidates =
+      cli::resolve_or_die(pos[0], pos.size() > 1 ? &pos[1] : nullptr, Purpose::bind);
+
+  auto server = server::Server::bind(candidates, std::move(c.options));
+  if (!server) cli::die(server.error().message(), kExitFailure);
+  g_server = &*server;
+  cli::on_signal(SIGINT, on_stop);
+  cli::on_signal(SIGTERM, on_stop);
+  cli::on_signal(SIGUSR1, on_report);
+  std::cerr << "server: listening on " << server->local_address().to_string() << std::endl;
+
+  const Status st = server->run();
+  std::cerr << "server: stopped; " << server->stats().to_string() << std::endl;
+  if (!st) cli::die(st.error().message(), kExitFailure);
+  return 0;
+}
