@@ -1,6 +1,7 @@
 // client/client.cpp -- implementation of client/client.hpp.
 #include "client/client.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 
@@ -16,6 +17,12 @@ constexpr std::size_t kReplyBufferSize = 65536;
 int remaining_ms(Clock::time_point deadline) {
   const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
   return left.count() > 0 ? static_cast<int>(left.count()) : 0;
+}
+
+std::chrono::milliseconds next_wait(std::chrono::milliseconds wait, const CallOptions& options) {
+  const auto grown = static_cast<std::chrono::milliseconds::rep>(static_cast<double>(wait.count()) *
+                                                                 options.backoff);
+  return std::min(std::chrono::milliseconds(grown), std::max(options.max_timeout, wait));
 }
 
 bool is_refusal(int err) { return err == ECONNREFUSED || err == ENOENT; }
@@ -94,8 +101,7 @@ Result<CallResult> Client::call(const protocol::Request& request, const CallOpti
       done.tries = result.tries;
       return done;
     }
-    wait = std::chrono::milliseconds(static_cast<std::chrono::milliseconds::rep>(
-        static_cast<double>(wait.count()) * options.backoff));
+    wait = next_wait(wait, options);
   }
   result.status = CallStatus::no_reply;
   return result;

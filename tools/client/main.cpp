@@ -40,9 +40,10 @@ Options:
   -s, --string       ask for the result as a decimal string (default: a 32-bit
                      integer); the printed result is the same
   -t, --timeout MS   wait before the first retransmission, in milliseconds
-                     (default 500); each next wait doubles
-  -r, --retries N    retransmissions after the first try (default 3, so up to
-                     4 datagrams and 7.5 s with the default timeout)
+                     (default 250); each next wait doubles, up to --max-timeout
+      --max-timeout MS   longest wait between two tries (default 1000)
+  -r, --retries N    retransmissions after the first try (default 7: up to 8
+                     datagrams over 6.75 s with the default timeouts)
   -v, --verbose      print every datagram sent and received: peer, bytes in
                      hex, meaning (on stderr)
   -h, --help         show this help and exit
@@ -86,15 +87,19 @@ Config parse(int argc, char** argv) {
                        "': must be 0..4294967295 (no sign)");
     }
   }
-  static const option kLong[] = {
-      {"op", required_argument, nullptr, 'o'},      {"string", no_argument, nullptr, 's'},
-      {"timeout", required_argument, nullptr, 't'}, {"retries", required_argument, nullptr, 'r'},
-      {"verbose", no_argument, nullptr, 'v'},       {"help", no_argument, nullptr, 'h'},
-      {"version", no_argument, nullptr, 'V'},       {nullptr, 0, nullptr, 0}};
+  static const option kLong[] = {{"op", required_argument, nullptr, 'o'},
+                                 {"string", no_argument, nullptr, 's'},
+                                 {"timeout", required_argument, nullptr, 't'},
+                                 {"retries", required_argument, nullptr, 'r'},
+                                 {"max-timeout", required_argument, nullptr, 'm'},
+                                 {"verbose", no_argument, nullptr, 'v'},
+                                 {"help", no_argument, nullptr, 'h'},
+                                 {"version", no_argument, nullptr, 'V'},
+                                 {nullptr, 0, nullptr, 0}};
   Config c;
   opterr = 0;
   int opt = 0;
-  while ((opt = getopt_long_only(argc, argv, ":o:st:r:vhV", kLong, nullptr)) != -1) {
+  while ((opt = getopt_long_only(argc, argv, ":o:st:r:m:vhV", kLong, nullptr)) != -1) {
     switch (opt) {
       case 'o':
         c.request.op = parse_op_or_die(optarg);
@@ -106,6 +111,10 @@ Config parse(int argc, char** argv) {
       case 't':
         c.call.timeout =
             std::chrono::milliseconds(cli::parse_number_or_die(optarg, "timeout", 1, 3'600'000));
+        break;
+      case 'm':
+        c.call.max_timeout = std::chrono::milliseconds(
+            cli::parse_number_or_die(optarg, "max-timeout", 1, 3'600'000));
         break;
       case 'r':
         c.call.retries = static_cast<int>(cli::parse_number_or_die(optarg, "retries", 0, 100));
@@ -177,7 +186,7 @@ int report(const client::CallResult& r, const client::CallOptions& options) {
     case client::CallStatus::no_reply:
       std::cerr << "client: no reply from " << peer << " after " << r.tries
                 << (r.tries == 1 ? " try" : " tries") << " (timeout " << options.timeout.count()
-                << " ms, doubling)\n";
+                << " ms, doubling up to " << options.max_timeout.count() << " ms)\n";
       return kExitNoReply;
   }
   return kExitSystem;
