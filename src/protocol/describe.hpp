@@ -12,6 +12,9 @@ namespace sockcalc::protocol {
 
 /// What a request datagram asks, or which rule it breaks.
 std::string describe_request(Bytes held, std::size_t wire_length);
+inline std::string describe_request(Bytes datagram) {
+  return describe_request(datagram, datagram.size());
+}
 
 /// What a reply datagram says to a client that asked for `expected`.
 std::string describe_reply(Bytes datagram, Format expected);

@@ -6,12 +6,9 @@
 
 #include <array>
 #include <cerrno>
-#include <cstring>
 #include <iostream>
 #include <utility>
 
-#include "core/hex.hpp"
-#include "protocol/describe.hpp"
 #include "server/handler.hpp"
 
 namespace sockcalc::server {
@@ -60,7 +57,9 @@ Server::Server(DatagramSocket socket, Address local, ServerOptions options,
     : socket_(std::move(socket)),
       local_(std::move(local)),
       options_(std::move(options)),
-      control_(std::move(control)) {}
+      control_(std::move(control)) {
+  if (options_.rate_limit > 0) limiter_.emplace(options_.rate_limit, options_.rate_limit);
+}
 
 Server::Server(Server&& o) noexcept
     : socket_(std::move(o.socket_)),
@@ -68,6 +67,7 @@ Server::Server(Server&& o) noexcept
       options_(std::move(o.options_)),
       control_(std::move(o.control_)),
       stats_(o.stats_),
+      limiter_(std::move(o.limiter_)),
       owned_path_(std::exchange(o.owned_path_, {})) {}
 
 Server::~Server() {
@@ -121,17 +121,24 @@ void Server::serve_ready() {
   }
 }
 
+void Server::tap(TapEvent event, const Address& peer, protocol::Bytes bytes,
+                 std::size_t wire_length, protocol::Format format, int error) const {
+  if (options_.tap) options_.tap(TapRecord{event, peer, bytes, wire_length, format, error});
+}
+
 void Server::serve_one(std::size_t wire_length, std::size_t held, const Address& peer) {
   ++stats_.received;
   if (wire_length > held) ++stats_.truncated;
   const protocol::Bytes request(rx_buffer.data(), held);
-  if (options_.verbose) {
-    log("from " + peer.to_string() + ", " + std::to_string(wire_length) + " bytes: " +
-        course_hex(request) + " | " + protocol::describe_request(request, wire_length));
+  tap(TapEvent::received, peer, request, wire_length);
+  if (limiter_ && !limiter_->allow(peer, RateLimiter::Clock::now())) {
+    ++stats_.rate_limited;
+    tap(TapEvent::rate_limited, peer, request, wire_length);
+    return;
   }
   if (peer.is_unnamed()) {
     ++stats_.unanswerable;
-    if (options_.verbose) log("no reply to " + peer.to_string() + ": the sender has no address");
+    tap(TapEvent::unanswerable, peer, request, wire_length);
     return;
   }
   const Answer a = answer(request, wire_length, tx_buffer);
@@ -144,15 +151,11 @@ void Server::serve_one(std::size_t wire_length, std::size_t held, const Address&
   if (const int err = socket_.send_to(reply, peer); err != 0) {
     // ENOBUFS, EAGAIN, a vanished Unix peer: the reply is lost like any datagram. Never fatal.
     ++stats_.send_failed;
-    if (options_.verbose) log("reply to " + peer.to_string() + " dropped: " + std::strerror(err));
+    tap(TapEvent::send_failed, peer, reply, a.size, a.format, err);
     return;
   }
   ++stats_.answered;
-  if (options_.verbose) {
-    const auto format = protocol::decode_request(request, wire_length).request.format;
-    log("to " + peer.to_string() + ", " + std::to_string(a.size) + " bytes: " + course_hex(reply) +
-        " | " + protocol::describe_reply(reply, format));
-  }
+  tap(TapEvent::sent, peer, reply, a.size, a.format);
 }
 
 }  // namespace sockcalc::server

@@ -11,6 +11,7 @@ Answer answer(protocol::Bytes held, std::size_t wire_length, protocol::MutableBy
     a.size = protocol::encode_error_reply(*d.fault, wire_length, out);
     return a;
   }
+  a.format = d.request.format;
   a.value = protocol::compute(d.request.op, d.request.operands.values());
   a.size = protocol::encode_success_reply(a.value, d.request.format, out);
   return a;

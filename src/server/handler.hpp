@@ -13,8 +13,9 @@ namespace sockcalc::server {
 
 struct Answer {
   std::size_t size = 0;  // reply bytes written; >= 1 for every datagram (P-7)
-  std::optional<protocol::RequestFault> fault;  // set when the reply is an error reply
-  std::uint32_t value = 0;                      // the result, for a success reply
+  std::optional<protocol::RequestFault> fault;          // set when the reply is an error reply
+  std::uint32_t value = 0;                              // the result, for a success reply
+  protocol::Format format = protocol::Format::integer;  // the format the request asked for
 };
 
 /// Answers the datagram whose first `held.size()` bytes were received and whose real length is

@@ -11,6 +11,7 @@ Stats& Stats::operator+=(const Stats& o) {
   for (std::size_t i = 0; i < by_error.size(); ++i) by_error[i] += o.by_error[i];
   truncated += o.truncated;
   unanswerable += o.unanswerable;
+  rate_limited += o.rate_limited;
   send_failed += o.send_failed;
   recv_failed += o.recv_failed;
   return *this;
@@ -28,6 +29,7 @@ std::string Stats::to_string() const {
   }
   out +=
       ") truncated=" + std::to_string(truncated) + " unanswerable=" + std::to_string(unanswerable) +
+      " rate_limited=" + std::to_string(rate_limited) +
       " send_failed=" + std::to_string(send_failed) + " recv_failed=" + std::to_string(recv_failed);
   return out;
 }

@@ -19,6 +19,7 @@ struct Stats {
   std::array<std::uint64_t, 5> by_error{};  // error replies by protocol::RequestError
   std::uint64_t truncated = 0;              // datagrams longer than the receive buffer (MSG_TRUNC)
   std::uint64_t unanswerable = 0;           // from an unnamed Unix socket: no address to reply to
+  std::uint64_t rate_limited = 0;           // over the source's --rate-limit: dropped, no reply
   std::uint64_t send_failed = 0;  // replies the kernel refused (ENOBUFS, EAGAIN, ...): dropped
   std::uint64_t recv_failed = 0;  // receive errors other than "nothing to read"
 

@@ -12,6 +12,7 @@
 #include "client/client.hpp"
 #include "core/hex.hpp"
 #include "protocol/describe.hpp"
+#include "trace.hpp"
 
 namespace {
 
@@ -150,12 +151,12 @@ void add_operands_or_die(protocol::Request& request, const std::vector<std::stri
   }
 }
 
-void trace(bool sent, const Address& peer, protocol::Bytes datagram, protocol::Format format,
-           std::size_t request_size) {
-  const std::string meaning = sent ? protocol::describe_request(datagram, request_size)
-                                   : protocol::describe_reply(datagram, format);
-  std::cerr << "client: " << (sent ? "to " : "from ") << peer.to_string() << ", " << datagram.size()
-            << " bytes: " << course_hex(datagram) << " | " << meaning << '\n';
+void trace(bool sent, const Address& peer, protocol::Bytes datagram, protocol::Format format) {
+  const std::string meaning =
+      sent ? protocol::describe_request(datagram) : protocol::describe_reply(datagram, format);
+  std::cerr << "client: "
+            << cli::trace_line(sent ? "to" : "from", peer, datagram, datagram.size(), meaning)
+            << '\n';
 }
 
 int report(const client::CallResult& r, const client::CallOptions& options) {
@@ -208,10 +209,8 @@ int main(int argc, char** argv) {
     cli::usage_error("invalid port '0': a server cannot listen there");
   }
   if (c.verbose) {
-    const std::size_t size = wire::kHeaderSize + c.request.operands.size() * wire::kOperandSize;
-    c.call.trace = [format = c.request.format, size](bool sent, const Address& peer,
-                                                     protocol::Bytes d) {
-      trace(sent, peer, d, format, size);
+    c.call.trace = [format = c.request.format](bool sent, const Address& peer, protocol::Bytes d) {
+      trace(sent, peer, d, format);
     };
   }
   auto result = client::call_first(candidates, c.request, c.call);

@@ -3,12 +3,15 @@
 #include <getopt.h>
 #include <signal.h>
 
+#include <cstring>
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include "cli.hpp"
+#include "protocol/describe.hpp"
 #include "server/engine.hpp"
+#include "trace.hpp"
 
 namespace {
 
@@ -29,6 +32,10 @@ or a Unix-domain datagram socket, until SIGINT or SIGTERM.
 
 Options:
   -v, --verbose  log every request and reply: peer, bytes in hex, meaning
+      --rate-limit N
+                 serve at most N requests a second per source IP address
+                 (token bucket, bursts of N); the rest are dropped unanswered
+                 and counted. Default: no limit
   -h, --help     show this help and exit
   -V, --version  show the version and exit
 
@@ -51,20 +58,52 @@ void on_report(int) {
 struct Config {
   std::vector<std::string> positionals;
   server::ServerOptions options;
+  bool verbose = false;
 };
+
+// The -v trace of one tap record, on stderr.
+void log_datagram(const server::TapRecord& r) {
+  using server::TapEvent;
+  std::string line;
+  switch (r.event) {
+    case TapEvent::received:
+      line = cli::trace_line("from", r.peer, r.bytes, r.wire_length,
+                             protocol::describe_request(r.bytes, r.wire_length));
+      break;
+    case TapEvent::sent:
+      line = cli::trace_line("to", r.peer, r.bytes, r.wire_length,
+                             protocol::describe_reply(r.bytes, r.format));
+      break;
+    case TapEvent::send_failed:
+      line = "reply to " + r.peer.to_string() + " lost: " + std::strerror(r.error);
+      break;
+    case TapEvent::unanswerable:
+      line = "no reply to " + r.peer.to_string() + ": the sender has no address";
+      break;
+    case TapEvent::rate_limited:
+      line = "no reply to " + r.peer.to_string() + ": over its rate limit";
+      break;
+  }
+  std::cerr << "server: " << line << '\n';
+}
 
 Config parse(int argc, char** argv) {
   static const option kLong[] = {{"verbose", no_argument, nullptr, 'v'},
+                                 {"rate-limit", required_argument, nullptr, 'R'},
                                  {"help", no_argument, nullptr, 'h'},
                                  {"version", no_argument, nullptr, 'V'},
                                  {nullptr, 0, nullptr, 0}};
   Config c;
   opterr = 0;
   int opt = 0;
-  while ((opt = getopt_long_only(argc, argv, ":vhV", kLong, nullptr)) != -1) {
+  while ((opt = getopt_long_only(argc, argv, ":vR:hV", kLong, nullptr)) != -1) {
     switch (opt) {
       case 'v':
-        c.options.verbose = true;
+        c.verbose = true;
+        break;
+      case 'R':
+        c.options.rate_limit =
+            static_cast<double>(cli::parse_number_or_die(optarg, "rate limit", 1, 100'000'000));
         break;
       case 'h':
         std::cout << kHelp;
@@ -93,6 +132,7 @@ int main(int argc, char** argv) {
   const auto candidates =
       cli::resolve_or_die(pos[0], pos.size() > 1 ? &pos[1] : nullptr, Purpose::bind);
 
+  if (c.verbose) c.options.tap = log_datagram;
   auto server = server::Server::bind(candidates, std::move(c.options));
   if (!server) cli::die(server.error().message(), kExitFailure);
   g_server = &*server;
