@@ -1,21 +1,19 @@
 // server/engine.hpp -- public.
-// Server: owns the listening socket and serves it until asked to stop. run() belongs to one
-// thread; request_stop() and request_report() may be called from any thread or a signal
-// handler.
+// Server: binds its sockets and serves them with one or more workers until asked to stop.
+// run() belongs to the thread that calls it (it starts the other workers' threads);
+// request_stop() and request_report() may be called from any thread or a signal handler;
+// stats() from any thread.
 #pragma once
 
-#include <atomic>
+#include <cstddef>
 #include <functional>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
 #include "address/address.hpp"
 #include "core/result.hpp"
-#include "core/waker.hpp"
 #include "protocol/codec.hpp"
-#include "server/rate_limiter.hpp"
 #include "server/stats.hpp"
 #include "socket/datagram_socket.hpp"
 
@@ -26,8 +24,8 @@ enum class TapEvent {
   received,      // a datagram arrived (bytes: what was held; wire_length: its real size)
   sent,          // a reply was handed to the kernel
   send_failed,   // the kernel refused the reply (error: the errno); it is lost
-  unanswerable,  // from an unnamed Unix socket: no address to reply to
-  rate_limited,  // over the source's --rate-limit: dropped without a reply
+  unanswerable,  // from an unnamed Unix socket: no address to reply to (P-13)
+  rate_limited,  // over the source's rate limit: dropped without a reply
 };
 
 struct TapRecord {
@@ -39,13 +37,27 @@ struct TapRecord {
   int error;                // send_failed: the errno
 };
 
+/// How a worker moves datagrams.
+enum class Engine {
+  simple,  // the course's loop: one recvfrom, one sendto
+  batch,   // recvmmsg/sendmmsg, up to `batch` datagrams a call
+};
+
 struct ServerOptions {
   SocketOptions socket;
-  /// Requests a second allowed per source address (token bucket, bursts of one second's worth);
-  /// 0 = no limit. Datagrams over the limit are dropped without a reply and counted.
+  Engine engine = Engine::batch;
+  std::size_t batch = 32;
+  /// Workers. Over UDP each has its own SO_REUSEPORT socket on the same address (the kernel
+  /// spreads clients over them by address hash); a Unix socket is shared by all.
+  int threads = 1;
+  /// Workers spin on a non-blocking receive instead of sleeping: the lowest latency, at the
+  /// price of one busy core per worker.
+  bool busy_poll = false;
+  /// Requests a second allowed per source address (token bucket, bursts of one second's worth),
+  /// per worker; 0 = no limit. Datagrams over the limit are dropped without a reply, counted.
   double rate_limit = 0;
   /// Called for every datagram and reply, e.g. for -v traces or a capture file. Runs on the
-  /// serving thread; leave it empty on the fast path.
+  /// serving threads, concurrently when threads > 1; leave it empty on the fast path.
   std::function<void(const TapRecord&)> tap;
   /// Receives each log line (without newline). Default: stderr, prefixed "server: ".
   std::function<void(const std::string&)> log;
@@ -53,9 +65,10 @@ struct ServerOptions {
 
 class Server {
  public:
-  /// Binds the first candidate that accepts (see DatagramSocket::bind_first).
+  /// Binds the first candidate that accepts (one socket per worker over UDP; see ServerOptions).
+  /// A port already in use fails, even by a socket that allows SO_REUSEPORT.
   static Result<Server> bind(const std::vector<Address>& candidates, ServerOptions options);
-  /// Serves an already bound socket (e.g. one passed by systemd).
+  /// Serves an already bound socket (e.g. one passed by systemd); workers share it.
   static Result<Server> adopt(DatagramSocket socket, ServerOptions options);
 
   Server(Server&&) noexcept;
@@ -63,33 +76,21 @@ class Server {
   ~Server();  // removes the Unix socket file this server bound, if any
 
   /// Serves until request_stop(). Every datagram gets exactly one reply (P-7), except one from
-  /// an unnamed Unix socket, which cannot be answered and is counted.
+  /// an unnamed Unix socket or over its source's rate limit, which is counted instead.
   Status run();
 
   void request_stop();    // async-signal-safe
-  void request_report();  // async-signal-safe: log the counters at the loop's next turn
+  void request_report();  // async-signal-safe: log the counters at a worker's next turn
 
   [[nodiscard]] const Address& local_address() const { return local_; }
-  /// The counters; call from run()'s thread or after run() returned.
-  [[nodiscard]] const Stats& stats() const { return stats_; }
+  /// The counters summed over every worker; any thread, any time.
+  [[nodiscard]] Stats stats() const;
 
  private:
-  struct Control;
-  Server(DatagramSocket socket, Address local, ServerOptions options,
-         std::unique_ptr<Control> control);
-  void serve_ready();
-  void serve_one(std::size_t wire_length, std::size_t held, const Address& peer);
-  void log(const std::string& line) const;
-  void tap(TapEvent event, const Address& peer, protocol::Bytes bytes, std::size_t wire_length,
-           protocol::Format format = protocol::Format::integer, int error = 0) const;
-
-  DatagramSocket socket_;
+  struct State;
+  explicit Server(std::unique_ptr<State> state);
   Address local_;
-  ServerOptions options_;
-  std::unique_ptr<Control> control_;
-  Stats stats_;
-  std::optional<RateLimiter> limiter_;
-  std::string owned_path_;  // Unix socket file to remove on destruction
+  std::unique_ptr<State> state_;
 };
 
 }  // namespace sockcalc::server

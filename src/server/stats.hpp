@@ -1,9 +1,10 @@
 // server/stats.hpp -- public.
-// Stats: the server's counters, one per outcome of a datagram. Plain integers owned by the
-// loop that updates them; read them from that thread or after it stopped.
+// Stats: the server's counters, one per outcome of a datagram. Each worker owns one Stats and is
+// its only writer; any thread may read it at any time (relaxed atomics, no lock, no RMW).
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <string>
 
@@ -11,17 +12,39 @@
 
 namespace sockcalc::server {
 
+/// A counter with one writer and any number of readers. inc() is a plain load and store (no
+/// locked instruction): correct only because exactly one thread writes each counter.
+class Counter {
+ public:
+  Counter() = default;
+  Counter(const Counter& other) : v_(other.value()) {}
+  Counter& operator=(const Counter& other) {
+    v_.store(other.value(), std::memory_order_relaxed);
+    return *this;
+  }
+  Counter& operator++() { return *this += 1; }
+  Counter& operator+=(std::uint64_t n) {
+    v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+    return *this;
+  }
+  [[nodiscard]] std::uint64_t value() const { return v_.load(std::memory_order_relaxed); }
+  operator std::uint64_t() const { return value(); }  // NOLINT(google-explicit-constructor)
+
+ private:
+  std::atomic<std::uint64_t> v_{0};
+};
+
 struct Stats {
-  std::uint64_t received = 0;               // datagrams read from the socket
-  std::uint64_t answered = 0;               // replies handed to the kernel
-  std::uint64_t results = 0;                // ... of which success replies
-  std::uint64_t error_replies = 0;          // ... of which error replies
-  std::array<std::uint64_t, 5> by_error{};  // error replies by protocol::RequestError
-  std::uint64_t truncated = 0;              // datagrams longer than the receive buffer (MSG_TRUNC)
-  std::uint64_t unanswerable = 0;           // from an unnamed Unix socket: no address to reply to
-  std::uint64_t rate_limited = 0;           // over the source's --rate-limit: dropped, no reply
-  std::uint64_t send_failed = 0;  // replies the kernel refused (ENOBUFS, EAGAIN, ...): dropped
-  std::uint64_t recv_failed = 0;  // receive errors other than "nothing to read"
+  Counter received;                   // datagrams read from the socket
+  Counter answered;                   // replies handed to the kernel
+  Counter results;                    // ... of which success replies
+  Counter error_replies;              // ... of which error replies
+  std::array<Counter, 5> by_error{};  // error replies by protocol::RequestError
+  Counter truncated;                  // datagrams longer than the receive buffer (MSG_TRUNC)
+  Counter unanswerable;               // from an unnamed Unix socket: no address to reply to
+  Counter rate_limited;               // over the source's --rate-limit: dropped, no reply
+  Counter send_failed;                // replies the kernel refused (ENOBUFS, EAGAIN, ...): dropped
+  Counter recv_failed;                // receive errors other than "nothing to read"
 
   void count_error(protocol::RequestError e) {
     ++error_replies;

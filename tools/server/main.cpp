@@ -1,11 +1,16 @@
 // tools/server/main.cpp -- the `server` program: parse the command line, bind, serve until
-// SIGINT or SIGTERM. Single-threaded; the work is done by server::Server.
+// SIGINT or SIGTERM. The work is done by server::Server's workers; this file only configures
+// it and turns signals into requests.
 #include <getopt.h>
 #include <signal.h>
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstring>
 #include <iostream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cli.hpp"
@@ -31,11 +36,19 @@ or a Unix-domain datagram socket, until SIGINT or SIGTERM.
                  an abstract name
 
 Options:
-  -v, --verbose  log every request and reply: peer, bytes in hex, meaning
+  -t, --threads N  workers (default: the number of CPUs, %CPUS% here). Over UDP each
+                 has its own SO_REUSEPORT socket; a Unix socket is shared
+      --engine E   'batch' (default): recvmmsg/sendmmsg, up to --batch datagrams
+                 a call; 'simple': the course's loop, one recvfrom and one
+                 sendto per datagram
+      --batch N    datagrams per recvmmsg/sendmmsg call, 1..1024 (default 32)
+      --busy-poll  workers spin instead of sleeping: the lowest latency, at the
+                 price of one busy core per worker
       --rate-limit N
-                 serve at most N requests a second per source IP address
-                 (token bucket, bursts of N); the rest are dropped unanswered
-                 and counted. Default: no limit
+                 serve at most N requests a second per source IP address and
+                 worker (token bucket, bursts of N); the rest are dropped
+                 unanswered and counted. Default: no limit
+  -v, --verbose  log every request and reply: peer, bytes in hex, meaning
   -h, --help     show this help and exit
   -V, --version  show the version and exit
 
@@ -45,6 +58,19 @@ SIGUSR1 logs the counters; they are logged on exit too.
 Exit status: 0 after SIGINT/SIGTERM, 1 when it cannot start, 2 usage error.
 Example:  server :: 10000
 )";
+
+void print_help() {
+  std::string text = kHelp;
+  const auto at = text.find("%CPUS%");
+  text.replace(at, 6, std::to_string(std::thread::hardware_concurrency()));
+  std::cout << text;
+}
+
+// One write(2) per line, so that lines from several workers never interleave.
+void write_line(const std::string& line) {
+  const std::string out = "server: " + line + "\n";
+  [[maybe_unused]] const ssize_t n = ::write(STDERR_FILENO, out.data(), out.size());
+}
 
 server::Server* g_server = nullptr;
 
@@ -84,29 +110,54 @@ void log_datagram(const server::TapRecord& r) {
       line = "no reply to " + r.peer.to_string() + ": over its rate limit";
       break;
   }
-  std::cerr << "server: " << line << '\n';
+  write_line(line);
+}
+
+server::Engine parse_engine_or_die(std::string_view text) {
+  if (text == "batch") return server::Engine::batch;
+  if (text == "simple") return server::Engine::simple;
+  cli::usage_error("invalid engine '" + std::string(text) + "': must be batch or simple");
 }
 
 Config parse(int argc, char** argv) {
   static const option kLong[] = {{"verbose", no_argument, nullptr, 'v'},
+                                 {"threads", required_argument, nullptr, 't'},
+                                 {"engine", required_argument, nullptr, 'E'},
+                                 {"batch", required_argument, nullptr, 'B'},
+                                 {"busy-poll", no_argument, nullptr, 'P'},
                                  {"rate-limit", required_argument, nullptr, 'R'},
                                  {"help", no_argument, nullptr, 'h'},
                                  {"version", no_argument, nullptr, 'V'},
                                  {nullptr, 0, nullptr, 0}};
   Config c;
+  c.options.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  c.options.log = write_line;
   opterr = 0;
   int opt = 0;
-  while ((opt = getopt_long_only(argc, argv, ":vR:hV", kLong, nullptr)) != -1) {
+  while ((opt = getopt_long_only(argc, argv, ":vt:R:hV", kLong, nullptr)) != -1) {
     switch (opt) {
       case 'v':
         c.verbose = true;
+        break;
+      case 't':
+        c.options.threads = static_cast<int>(cli::parse_number_or_die(optarg, "threads", 1, 256));
+        break;
+      case 'E':
+        c.options.engine = parse_engine_or_die(optarg);
+        break;
+      case 'B':
+        c.options.batch =
+            static_cast<std::size_t>(cli::parse_number_or_die(optarg, "batch", 1, 1024));
+        break;
+      case 'P':
+        c.options.busy_poll = true;
         break;
       case 'R':
         c.options.rate_limit =
             static_cast<double>(cli::parse_number_or_die(optarg, "rate limit", 1, 100'000'000));
         break;
       case 'h':
-        std::cout << kHelp;
+        print_help();
         std::exit(0);
       case 'V':
         cli::print_version();
@@ -139,10 +190,10 @@ int main(int argc, char** argv) {
   cli::on_signal(SIGINT, on_stop);
   cli::on_signal(SIGTERM, on_stop);
   cli::on_signal(SIGUSR1, on_report);
-  std::cerr << "server: listening on " << server->local_address().to_string() << std::endl;
+  write_line("listening on " + server->local_address().to_string());
 
   const Status st = server->run();
-  std::cerr << "server: stopped; " << server->stats().to_string() << std::endl;
+  write_line("stopped; " + server->stats().to_string());
   if (!st) cli::die(st.error().message(), kExitFailure);
   return 0;
 }

@@ -1,0 +1,68 @@
+// server/batch_io.hpp -- internal to src/server.
+// Owns one worker's preallocated receive/send slots and the calls that move datagrams through
+// them: recvfrom/sendto one at a time (the course's loop) or recvmmsg/sendmmsg in batches.
+// Single-threaded: exactly one DatagramIo per worker thread.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "address/address.hpp"
+#include "protocol/codec.hpp"
+
+namespace sockcalc::server {
+
+/// One received datagram.
+struct RxSlot {
+  // One byte more than the longest valid request: a datagram that fills it is too long, and
+  // MSG_TRUNC gives its real length.
+  std::array<std::byte, wire::kRecvBufferSize> data;
+  Address peer;
+  std::size_t wire_length = 0;  // the datagram's real length
+  std::size_t held = 0;         // the bytes stored in data
+};
+
+/// One reply to send.
+struct TxSlot {
+  // Replies are never longer than their request (P-8) nor than a success reply.
+  std::array<std::byte, wire::kRecvBufferSize> data;
+  std::size_t size = 0;
+  const Address* peer = nullptr;                        // points into the RxSlot it answers
+  protocol::Format format = protocol::Format::integer;  // the format its request asked for
+  int error = 0;  // set by send(): 0 when sent, else the errno of the refusal
+};
+
+struct SendOutcome {
+  std::size_t sent = 0;
+  std::size_t failed = 0;  // replies the kernel refused (each is lost, never retried)
+};
+
+enum class IoMechanism { simple, batch };
+
+class DatagramIo {
+ public:
+  virtual ~DatagramIo() = default;
+
+  /// Receives up to rx().size() datagrams without blocking; returns how many were filled
+  /// (0: none ready). `error` gets the errno of a failure other than "nothing to read".
+  virtual std::size_t recv(int& error) = 0;
+  /// Sends tx()[0, n), looping until each one was sent or refused; sets each slot's error.
+  virtual SendOutcome send(std::size_t n) = 0;
+
+  std::span<RxSlot> rx() { return rx_; }
+  std::span<TxSlot> tx() { return tx_; }
+
+ protected:
+  DatagramIo(int fd, std::size_t batch) : fd_(fd), rx_(batch), tx_(batch) {}
+  int fd_;  // borrowed: the worker's socket owns it
+  std::vector<RxSlot> rx_;
+  std::vector<TxSlot> tx_;
+};
+
+/// The one factory: recvfrom/sendto (batch of 1) or recvmmsg/sendmmsg (batch of `batch`).
+std::unique_ptr<DatagramIo> make_datagram_io(IoMechanism mechanism, int fd, std::size_t batch);
+
+}  // namespace sockcalc::server

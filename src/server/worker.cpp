@@ -1,0 +1,114 @@
+// server/worker.cpp -- implementation of server/worker.hpp.
+#include "server/worker.hpp"
+
+#include <poll.h>
+
+#include <array>
+#include <cerrno>
+
+#include "server/engine.hpp"
+#include "server/handler.hpp"
+
+namespace sockcalc::server {
+
+Worker::Worker(int fd, const WorkerConfig& config, Control& control)
+    : fd_(fd),
+      config_(config),
+      control_(control),
+      io_(make_datagram_io(config.mechanism, fd, config.batch)) {
+  if (config.rate_limit > 0) limiter_.emplace(config.rate_limit, config.rate_limit);
+}
+
+void Worker::run() {
+  while (!control_.stop.load(std::memory_order_relaxed)) {
+    int error = 0;
+    const std::size_t n = io_->recv(error);
+    if (error != 0) ++stats_.recv_failed;
+    if (n > 0) {
+      serve(n);
+      continue;
+    }
+    check_requests();
+    // Busy polling spins on the non-blocking receive instead of sleeping: lower latency, at the
+    // price of a whole core per worker.
+    if (!config_.busy_poll) wait_readable();
+  }
+}
+
+bool Worker::wait_readable() {
+  std::array<pollfd, 2> fds{{{fd_, POLLIN, 0}, {control_.waker.fd(), POLLIN, 0}}};
+  if (::poll(fds.data(), fds.size(), -1) < 0) return false;  // EINTR: look at the flags again
+  if (fds[1].revents != 0) control_.waker.drain();
+  return fds[0].revents != 0;
+}
+
+void Worker::check_requests() {
+  if (control_.report.load(std::memory_order_relaxed) && control_.report.exchange(false) &&
+      config_.on_report) {
+    config_.on_report();
+  }
+}
+
+void Worker::serve(std::size_t received) {
+  const auto rx = io_->rx();
+  const auto tx = io_->tx();
+  std::size_t replies = 0;
+  for (std::size_t i = 0; i < received; ++i) {
+    replies += answer_into(rx[i], tx[replies]);
+  }
+  if (replies == 0) return;
+  const SendOutcome out = io_->send(replies);
+  stats_.answered += out.sent;
+  stats_.send_failed += out.failed;
+  const bool tapping = config_.tap != nullptr && *config_.tap;
+  if (!tapping) return;
+  for (std::size_t i = 0; i < replies; ++i) {
+    const TxSlot& t = tx[i];
+    (*config_.tap)(TapRecord{t.error != 0 ? TapEvent::send_failed : TapEvent::sent,
+                             *t.peer,
+                             {t.data.data(), t.size},
+                             t.size,
+                             t.format,
+                             t.error});
+  }
+}
+
+// Answers one datagram into `tx`; returns 1 when there is a reply to send, 0 when not.
+std::size_t Worker::answer_into(const RxSlot& rx, TxSlot& tx) {
+  ++stats_.received;
+  if (rx.wire_length > rx.held) ++stats_.truncated;
+  const protocol::Bytes request(rx.data.data(), rx.held);
+  const bool tapping = config_.tap != nullptr && *config_.tap;
+  if (tapping) {
+    (*config_.tap)(TapRecord{TapEvent::received, rx.peer, request, rx.wire_length,
+                             protocol::Format::integer, 0});
+  }
+  if (limiter_ && !limiter_->allow(rx.peer, RateLimiter::Clock::now())) {
+    ++stats_.rate_limited;
+    if (tapping) {
+      (*config_.tap)(TapRecord{TapEvent::rate_limited, rx.peer, request, rx.wire_length,
+                               protocol::Format::integer, 0});
+    }
+    return 0;
+  }
+  if (rx.peer.is_unnamed()) {  // P-13: nobody to reply to
+    ++stats_.unanswerable;
+    if (tapping) {
+      (*config_.tap)(TapRecord{TapEvent::unanswerable, rx.peer, request, rx.wire_length,
+                               protocol::Format::integer, 0});
+    }
+    return 0;
+  }
+  const Answer a = answer(request, rx.wire_length, tx.data);
+  if (a.fault) {
+    stats_.count_error(a.fault->error);
+  } else {
+    ++stats_.results;
+  }
+  tx.size = a.size;
+  tx.peer = &rx.peer;
+  tx.format = a.format;
+  return 1;
+}
+
+}  // namespace sockcalc::server

@@ -1,0 +1,61 @@
+// server/worker.hpp -- internal to src/server.
+// Worker: one serving loop over one socket (borrowed), with its own I/O slots, counters and
+// rate limiter. run() belongs to one thread; Control is shared by every worker of a server.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <optional>
+
+#include "core/waker.hpp"
+#include "server/batch_io.hpp"
+#include "server/rate_limiter.hpp"
+#include "server/stats.hpp"
+
+namespace sockcalc::server {
+
+struct TapRecord;
+
+/// What every worker of one server shares: the stop and report requests and the waker that
+/// tells sleeping workers about them. The flags may be set from any thread or a signal handler.
+struct Control {
+  explicit Control(Waker w) : waker(std::move(w)) {}
+  Waker waker;
+  std::atomic<bool> stop{false};
+  std::atomic<bool> report{false};
+};
+
+struct WorkerConfig {
+  IoMechanism mechanism = IoMechanism::batch;
+  std::size_t batch = 32;
+  bool busy_poll = false;
+  double rate_limit = 0;
+  const std::function<void(const TapRecord&)>* tap = nullptr;  // null or empty: no tap
+  std::function<void()> on_report;  // called by the worker that takes a report request
+};
+
+class Worker {
+ public:
+  Worker(int fd, const WorkerConfig& config, Control& control);
+
+  /// Serves the socket until control.stop is set. Never throws.
+  void run();
+
+  [[nodiscard]] const Stats& stats() const { return stats_; }
+
+ private:
+  bool wait_readable();  // sleeps until the socket or the waker is readable
+  void check_requests();
+  void serve(std::size_t received);
+  std::size_t answer_into(const RxSlot& rx, TxSlot& tx);
+
+  int fd_;
+  WorkerConfig config_;
+  Control& control_;
+  std::unique_ptr<DatagramIo> io_;
+  std::optional<RateLimiter> limiter_;
+  Stats stats_;
+};
+
+}  // namespace sockcalc::server
