@@ -1,11 +1,11 @@
 # A thin layer over CMake presets (CMakePresets.json). `make help` lists the targets.
 PRESET   ?= default
 JOBS     ?= $(shell nproc)
-PROGRAMS := server client
+PROGRAMS := server client linksim loadgen
 
 # Debian packages each job needs; scripts/ensure-packages.sh installs the missing ones.
 BUILD_PACKAGES := cmake g++ make libgtest-dev libgmock-dev
-CHECK_PACKAGES := $(BUILD_PACKAGES) clang-format clang-14 libclang-rt-14-dev
+CHECK_PACKAGES := $(BUILD_PACKAGES) clang-format clang-14 libclang-rt-14-dev tshark sockperf
 FUZZ_SECONDS   ?= 60
 
 SOURCES = $(shell git ls-files '*.cpp' '*.hpp' 2>/dev/null)

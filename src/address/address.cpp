@@ -143,7 +143,13 @@ Result<Address> Address::parse(std::string_view text) {
   return invalid("not a numeric address: " + std::string(text));
 }
 
-void Address::set_length(socklen_t len) { length_ = std::min<socklen_t>(len, capacity()); }
+void Address::set_length(socklen_t len) {
+  if (len < sizeof(sa_family_t)) {
+    storage_.ss_family = AF_UNIX;
+    len = sizeof(sa_family_t);
+  }
+  length_ = std::min<socklen_t>(len, capacity());
+}
 
 bool Address::is_unnamed() const { return is_unix() && length_ <= kUnixHeader; }
 

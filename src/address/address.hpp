@@ -50,7 +50,9 @@ class Address {
   }
   sockaddr* data() { return reinterpret_cast<sockaddr*>(&storage_); }
   [[nodiscard]] socklen_t length() const { return length_; }
-  /// Sets the real length after a call such as recvfrom() filled data().
+  /// Sets the real length after a call such as recvfrom() filled data(). Linux reports a
+  /// length of 0, and writes nothing, for a sender with no address (a Unix socket that never
+  /// bound): the address then becomes the unnamed Unix address (is_unnamed()).
   void set_length(socklen_t len);
   static constexpr socklen_t capacity() { return sizeof(sockaddr_storage); }
 

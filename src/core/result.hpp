@@ -16,8 +16,13 @@ struct Error {
   std::error_code code;
   std::string context;
 
+  /// "context: reason", the system's reason in lower case ("address already in use").
   [[nodiscard]] std::string message() const {
-    return code ? context + ": " + code.message() : context;
+    if (!code) return context;
+    std::string reason = code.message();
+    if (!reason.empty() && reason[0] >= 'A' && reason[0] <= 'Z')
+      reason[0] = char(reason[0] - 'A' + 'a');
+    return context + ": " + reason;
   }
 };
 

@@ -194,7 +194,9 @@ std::size_t format_reason(const RequestFault& fault, std::span<char> out) {
     case RequestError::misaligned_payload:
       pos = append(out, pos, "payload of ");
       pos = append(out, pos, fault.detail);
-      return append(out, pos, " bytes is not a multiple of 4");
+      return append(
+          out, pos,
+          fault.detail == 1 ? " byte is not a multiple of 4" : " bytes is not a multiple of 4");
     case RequestError::too_many_operands:
       pos = append(out, pos, "too many integers: ");
       pos = append(out, pos, fault.detail);

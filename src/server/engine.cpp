@@ -52,6 +52,12 @@ struct Server::State {
   std::vector<std::unique_ptr<Worker>> workers;
   std::string owned_path;  // Unix socket file to remove on destruction
 
+  Stats total() const {
+    Stats sum;
+    for (const auto& w : workers) sum += w->stats();
+    return sum;
+  }
+
   void log(const std::string& line) const {
     if (options.log) {
       options.log(line);
@@ -75,6 +81,7 @@ Result<Server> Server::bind(const std::vector<Address>& candidates, ServerOption
       server->state_->sockets.push_back(std::move((*sockets)[i]));
     }
     if (a.is_unix() && !a.is_abstract()) server->state_->owned_path = a.unix_path();
+    server->make_workers();
     return server;
   }
   if (first_error) return *first_error;
@@ -91,6 +98,7 @@ Result<Server> Server::adopt(DatagramSocket socket, ServerOptions options) {
   state->sockets.push_back(std::move(socket));
   Server server(std::move(state));
   server.local_ = *local;
+  server.make_workers();
   return server;
 }
 
@@ -111,28 +119,10 @@ void Server::request_report() {
   state_->control.waker.notify();
 }
 
-Stats Server::stats() const {
-  Stats total;
-  for (const auto& w : state_->workers) total += w->stats();
-  return total;
-}
+Stats Server::stats() const { return state_->total(); }
 
 Status Server::run() {
   State& st = *state_;
-  WorkerConfig config;
-  config.mechanism = st.options.engine == Engine::simple ? IoMechanism::simple : IoMechanism::batch;
-  config.batch = st.options.batch;
-  config.busy_poll = st.options.busy_poll;
-  config.rate_limit = st.options.rate_limit;
-  config.tap = &st.options.tap;
-  config.on_report = [this] { state_->log("stats " + stats().to_string()); };
-  const int count = std::max(1, st.options.threads);
-  st.workers.clear();
-  for (int i = 0; i < count; ++i) {
-    // A Unix or adopted socket is one socket shared by every worker.
-    const auto& s = st.sockets[static_cast<std::size_t>(i) % st.sockets.size()];
-    st.workers.push_back(std::make_unique<Worker>(s.fd(), config, st.control));
-  }
   std::vector<std::thread> threads;
   for (std::size_t i = 1; i < st.workers.size(); ++i) {
     threads.emplace_back([w = st.workers[i].get()] { w->run(); });
@@ -140,6 +130,27 @@ Status Server::run() {
   st.workers.front()->run();
   for (auto& t : threads) t.join();
   return Ok{};
+}
+
+// Builds the workers once, before anyone may call run() or stats(): the list never changes
+// afterwards, so stats() can read it from any thread.
+void Server::make_workers() {
+  State& st = *state_;
+  WorkerConfig config;
+  config.mechanism = st.options.engine == Engine::simple ? IoMechanism::simple : IoMechanism::batch;
+  config.batch = st.options.batch;
+  config.busy_poll = st.options.busy_poll;
+  config.rate_limit = st.options.rate_limit;
+  config.tap = &st.options.tap;
+  // State lives on the heap: it stays put when the Server object is moved.
+  config.on_report = [&st] { st.log("stats " + st.total().to_string()); };
+  const int count = std::max(1, st.options.threads);
+  st.workers.clear();
+  for (int i = 0; i < count; ++i) {
+    // A Unix or adopted socket is one socket shared by every worker.
+    const auto& s = st.sockets[static_cast<std::size_t>(i) % st.sockets.size()];
+    st.workers.push_back(std::make_unique<Worker>(s.fd(), config, st.control));
+  }
 }
 
 }  // namespace sockcalc::server

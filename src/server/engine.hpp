@@ -89,6 +89,7 @@ class Server {
  private:
   struct State;
   explicit Server(std::unique_ptr<State> state);
+  void make_workers();
   Address local_;
   std::unique_ptr<State> state_;
 };

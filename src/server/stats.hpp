@@ -36,9 +36,9 @@ class Counter {
 
 struct Stats {
   Counter received;                   // datagrams read from the socket
-  Counter answered;                   // replies handed to the kernel
-  Counter results;                    // ... of which success replies
-  Counter error_replies;              // ... of which error replies
+  Counter answered;                   // replies the kernel accepted
+  Counter results;                    // requests computed (a success reply made)
+  Counter error_replies;              // error replies made (bad requests)
   std::array<Counter, 5> by_error{};  // error replies by protocol::RequestError
   Counter truncated;                  // datagrams longer than the receive buffer (MSG_TRUNC)
   Counter unanswerable;               // from an unnamed Unix socket: no address to reply to

@@ -38,7 +38,12 @@ void Worker::run() {
 bool Worker::wait_readable() {
   std::array<pollfd, 2> fds{{{fd_, POLLIN, 0}, {control_.waker.fd(), POLLIN, 0}}};
   if (::poll(fds.data(), fds.size(), -1) < 0) return false;  // EINTR: look at the flags again
-  if (fds[1].revents != 0) control_.waker.drain();
+  if (fds[1].revents != 0) {
+    control_.waker.drain();
+    // Stop is meant for every worker: a drain must not swallow the wake-up of the others, which
+    // may still sleep in poll() on the same eventfd.
+    if (control_.stop.load(std::memory_order_relaxed)) control_.waker.notify();
+  }
   return fds[0].revents != 0;
 }
 

@@ -178,7 +178,8 @@ int report(const client::CallResult& r, const client::CallOptions& options) {
     }
     case client::CallStatus::malformed:
       std::cerr << "client: malformed reply from " << peer << ": "
-                << protocol::to_string(r.malformed) << " (" << course_hex(r.reply) << ")\n";
+                << protocol::to_string(r.malformed)
+                << (r.reply.empty() ? "" : " (" + course_hex(r.reply) + ")") << '\n';
       return kExitMalformed;
     case client::CallStatus::refused:
       std::cerr << "client: no reply from " << peer

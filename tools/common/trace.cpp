@@ -10,7 +10,7 @@ std::string trace_line(std::string_view direction, const Address& peer, protocol
   std::string line = std::string(direction) + " " + peer.to_string() + ", " +
                      std::to_string(wire_length) + " bytes";
   if (wire_length > bytes.size()) line += " (first " + std::to_string(bytes.size()) + " held)";
-  line += ": " + course_hex(bytes);
+  if (!bytes.empty()) line += ": " + course_hex(bytes);
   if (!meaning.empty()) line += " | " + std::string(meaning);
   return line;
 }

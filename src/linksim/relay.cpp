@@ -1,0 +1,393 @@
+// linksim/relay.cpp -- implementation of linksim/relay.hpp.
+// The event loop (sockets, flows, timers) around the pure FaultDecider.
+// Everything but request_stop() runs on run()'s thread.
+#include "linksim/relay.hpp"
+
+#include <atomic>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <optional>
+#include <utility>
+
+#include "core/waker.hpp"
+#include "linksim/flow_table.hpp"
+#include "linksim/timer_heap.hpp"
+#include "protocol/wire.hpp"
+#include "socket/datagram_socket.hpp"
+
+namespace sockcalc::linksim {
+namespace {
+
+// Poller tokens of the two fixed fds; flows use their ids, which count up from 1.
+constexpr std::uint64_t kWakerToken = UINT64_MAX;
+constexpr std::uint64_t kListenToken = UINT64_MAX - 1;
+
+// Datagrams read from one socket per wake-up, so that one busy socket cannot starve the others,
+// the timers or a stop request.
+constexpr int kMaxPerWake = 256;
+
+// The largest UDP payload is 65535 - 8 (UDP header) bytes: every datagram fits whole.
+constexpr std::size_t kBufferSize = 65536;
+
+// A copy of a datagram waiting for its time.
+struct Pending {
+  Direction direction;
+  std::uint64_t flow;  // forward copies leave through this flow's upstream socket
+  Address peer;        // reverse copies go to this client through the listening socket
+  std::vector<std::byte> bytes;
+};
+
+// The deadline of a reorder hold; stale when the slot now holds another generation.
+struct HoldTimer {
+  std::uint64_t flow;
+  Direction direction;
+  std::uint64_t generation;
+};
+
+int timeout_ms(std::optional<Clock::time_point> due, Clock::time_point now) {
+  if (!due) return -1;
+  // Rounded up: waking before the deadline would only spin.
+  const auto ms = std::chrono::ceil<std::chrono::milliseconds>(*due - now).count();
+  return ms <= 0 ? 0 : static_cast<int>(std::min<std::int64_t>(ms, INT_MAX));
+}
+
+std::optional<Clock::time_point> earliest(std::optional<Clock::time_point> a,
+                                          std::optional<Clock::time_point> b) {
+  if (!a) return b;
+  if (!b) return a;
+  return std::min(*a, *b);
+}
+
+}  // namespace
+
+struct Relay::State {
+  State(RelayOptions o, std::vector<FaultDecider> d, DatagramSocket l, Address a, Waker w,
+        std::unique_ptr<Poller> p)
+      : options(std::move(o)),
+        deciders(std::move(d)),
+        listen(std::move(l)),
+        local(std::move(a)),
+        waker(std::move(w)),
+        poller(std::move(p)),
+        flows(options.max_flows),
+        buffer(kBufferSize) {}
+
+  Status run();
+  void read_clients(Clock::time_point now);
+  void read_server(std::uint64_t flow_id, Clock::time_point now);
+  void relay(Direction dir, Flow& flow, protocol::Bytes bytes, std::size_t wire_length,
+             Clock::time_point now);
+  Clock::time_point emit(Direction dir, const Flow& flow, HeldDatagram item, Clock::time_point now,
+                         Clock::time_point not_before);
+  void hold(Direction dir, Flow& flow, HeldDatagram item, Clock::time_point now);
+  void send(Direction dir, std::uint64_t flow_id, const Address& peer, protocol::Bytes bytes);
+  void fire_timers(Clock::time_point now);
+  [[nodiscard]] std::optional<Clock::time_point> next_deadline() const;
+
+  Flow* open_flow(const Address& peer, Clock::time_point now);
+  void evict_one();
+  void close_flow(Flow flow, std::string_view why);
+
+  bool make_room(Direction dir, std::size_t size);  // false: counted as overflow
+  void account_out(std::size_t size);
+  void log(const std::string& line) const {
+    if (options.log) options.log(line);
+  }
+
+  RelayOptions options;
+  std::vector<FaultDecider> deciders;  // indexed by as_index(Direction)
+  DatagramSocket listen;
+  Address local;
+  Waker waker;
+  std::atomic<bool> stop{false};
+  std::unique_ptr<Poller> poller;
+  FlowTable flows;
+  TimerHeap<Pending> delayed;
+  TimerHeap<HoldTimer> holds;
+  RelayStats stats;
+  std::size_t held_bytes = 0;
+  std::uint64_t next_generation = 1;
+  std::vector<std::byte> buffer;
+  std::vector<std::uint64_t> ready;
+};
+
+Result<Relay> Relay::create(RelayOptions options) {
+  std::vector<FaultDecider> deciders;
+  for (Direction d : {Direction::forward, Direction::reverse}) {
+    auto decider =
+        FaultDecider::create(options.faults[as_index(d)], direction_seed(options.seed, d));
+    if (!decider) {
+      return Error{decider.error().code,
+                   std::string(to_string(d)) + ": " + decider.error().context};
+    }
+    deciders.push_back(std::move(*decider));
+  }
+  if (options.max_flows == 0) {
+    return Error{std::make_error_code(std::errc::invalid_argument), "max flows must be >= 1"};
+  }
+  auto listen = DatagramSocket::bind_first(options.listen);
+  if (!listen) return listen.error();
+  auto local = listen->local_address();
+  if (!local) return local.error();
+  auto waker = Waker::create();
+  if (!waker) return waker.error();
+  auto poller = Poller::create(options.poller);
+  if (!poller) return poller.error();
+  if (auto st = (*poller)->add(listen->fd(), kListenToken); !st) return st.error();
+  if (auto st = (*poller)->add(waker->fd(), kWakerToken); !st) return st.error();
+  return Relay(std::make_unique<State>(std::move(options), std::move(deciders), std::move(*listen),
+                                       std::move(*local), std::move(*waker), std::move(*poller)));
+}
+
+Relay::Relay(std::unique_ptr<State> state) : s_(std::move(state)) {}
+Relay::Relay(Relay&&) noexcept = default;
+Relay::~Relay() = default;
+
+Status Relay::run() { return s_->run(); }
+
+void Relay::request_stop() {
+  s_->stop.store(true, std::memory_order_relaxed);
+  s_->waker.notify();
+}
+
+const Address& Relay::local_address() const { return s_->local; }
+const Address& Relay::server_address() const { return s_->options.server; }
+const RelayOptions& Relay::options() const { return s_->options; }
+const RelayStats& Relay::stats() const { return s_->stats; }
+
+Status Relay::State::run() {
+  while (!stop.load(std::memory_order_relaxed)) {
+    ready.clear();
+    if (auto st = poller->wait(timeout_ms(next_deadline(), Clock::now()), ready); !st) return st;
+    for (const std::uint64_t token : ready) {
+      if (token == kWakerToken) {
+        waker.drain();
+      } else if (token == kListenToken) {
+        read_clients(Clock::now());
+      } else {
+        read_server(token, Clock::now());
+      }
+    }
+    fire_timers(Clock::now());
+  }
+  return Ok{};
+}
+
+std::optional<Clock::time_point> Relay::State::next_deadline() const {
+  std::optional<Clock::time_point> due = flows.next_expiry(options.idle_timeout);
+  if (!delayed.empty()) due = earliest(due, delayed.next_due());
+  if (!holds.empty()) due = earliest(due, holds.next_due());
+  return due;
+}
+
+void Relay::State::read_clients(Clock::time_point now) {
+  for (int i = 0; i < kMaxPerWake; ++i) {
+    Address peer;
+    const RecvResult rx = listen.recv_from(buffer, &peer);
+    if (rx.outcome == RecvOutcome::would_block) return;
+    if (rx.outcome == RecvOutcome::failed) {
+      log("cannot receive on " + local.to_string() + ": " + std::strerror(rx.error));
+      return;
+    }
+    Flow* flow = flows.find(peer);
+    if (flow == nullptr) flow = open_flow(peer, now);
+    if (flow == nullptr) continue;  // counted as a failed flow
+    flows.touch(*flow, now);
+    if (rx.held > 0) {
+      const auto byte0 = std::to_integer<std::uint8_t>(buffer[0]);
+      flow->format =
+          (byte0 & wire::kFormatMask) != 0 ? protocol::Format::string : protocol::Format::integer;
+    }
+    relay(Direction::forward, *flow, protocol::Bytes(buffer.data(), rx.held), rx.wire_length, now);
+  }
+}
+
+void Relay::State::read_server(std::uint64_t flow_id, Clock::time_point now) {
+  for (int i = 0; i < kMaxPerWake; ++i) {
+    Flow* flow = flows.find_id(flow_id);
+    if (flow == nullptr) return;  // closed earlier in this turn
+    const RecvResult rx = flow->upstream.recv_from(buffer, nullptr);
+    if (rx.outcome == RecvOutcome::would_block) return;
+    if (rx.outcome == RecvOutcome::failed) {
+      // An ICMP error for an earlier forward datagram (ECONNREFUSED: no server listening).
+      ++stats[Direction::forward].send_failed;
+      log("flow " + flow->peer.to_string() +
+          ": the server side reports: " + std::strerror(rx.error));
+      continue;
+    }
+    flows.touch(*flow, now);
+    relay(Direction::reverse, *flow, protocol::Bytes(buffer.data(), rx.held), rx.wire_length, now);
+  }
+}
+
+void Relay::State::relay(Direction dir, Flow& flow, protocol::Bytes bytes, std::size_t wire_length,
+                         Clock::time_point now) {
+  DirectionStats& st = stats[dir];
+  ++st.received;
+  const Decision d = deciders[as_index(dir)].decide(bytes.size());
+  std::string_view note;
+  const std::uint64_t overflow_before = st.overflow;
+  if (d.drop) {
+    ++st.dropped;
+  } else {
+    ++st.passed;
+    if (d.cut_to) ++st.cut;
+    if (d.corrupt) ++st.corrupted;
+    if (d.duplicate) ++st.duplicated;
+    if (d.delay.count() > 0 || (d.duplicate && d.duplicate->count() > 0)) ++st.delayed;
+    HeldDatagram item{{bytes.begin(), bytes.end()}, d, 0};
+    apply(d, item.bytes);
+    std::optional<HeldDatagram> previous = std::exchange(flow.held[as_index(dir)], std::nullopt);
+    if (previous) account_out(previous->bytes.size());
+    if (d.reorder && !previous) {
+      hold(dir, flow, std::move(item), now);
+    } else {
+      // A held datagram leaves right behind this one: that is the reordering.
+      const Clock::time_point due = emit(dir, flow, std::move(item), now, now);
+      if (previous) {
+        emit(dir, flow, std::move(*previous), now, due);
+        note = d.reorder ? "; one is held already: this one passes it" : "; releases the held one";
+      }
+    }
+  }
+  if (options.trace) {
+    std::string action = to_string(d) + std::string(note);
+    if (st.overflow != overflow_before) {
+      action += "; " + std::to_string(st.overflow - overflow_before) +
+                " copy(ies) dropped: too many held (--max-held, --max-held-bytes)";
+    }
+    options.trace(TraceRecord{dir, flow.peer, bytes, wire_length, flow.format, action});
+  }
+}
+
+Clock::time_point Relay::State::emit(Direction dir, const Flow& flow, HeldDatagram item,
+                                     Clock::time_point now, Clock::time_point not_before) {
+  const Clock::time_point first_due = std::max(now + item.decision.delay, not_before);
+  std::optional<Clock::time_point> second_due;
+  if (item.decision.duplicate) second_due = std::max(now + *item.decision.duplicate, not_before);
+  const auto schedule = [&](Clock::time_point due, std::vector<std::byte> bytes) {
+    if (due <= now) {
+      send(dir, flow.id, flow.peer, bytes);
+    } else if (make_room(dir, bytes.size())) {
+      delayed.push(due, Pending{dir, flow.id, flow.peer, std::move(bytes)});
+    }
+  };
+  if (second_due) schedule(first_due, item.bytes);  // a copy: the second one takes the bytes
+  schedule(second_due.value_or(first_due), std::move(item.bytes));
+  if (second_due) return std::min(first_due, *second_due);
+  return first_due;
+}
+
+void Relay::State::hold(Direction dir, Flow& flow, HeldDatagram item, Clock::time_point now) {
+  if (!make_room(dir, item.bytes.size())) return;
+  ++stats[dir].reordered;
+  item.generation = next_generation++;
+  holds.push(now + options.reorder_hold, HoldTimer{flow.id, dir, item.generation});
+  flow.held[as_index(dir)] = std::move(item);
+}
+
+bool Relay::State::make_room(Direction dir, std::size_t size) {
+  if (stats.held_now >= options.max_held || held_bytes + size > options.max_held_bytes) {
+    ++stats[dir].overflow;
+    return false;
+  }
+  ++stats.held_now;
+  held_bytes += size;
+  return true;
+}
+
+void Relay::State::account_out(std::size_t size) {
+  --stats.held_now;
+  held_bytes -= size;
+}
+
+void Relay::State::send(Direction dir, std::uint64_t flow_id, const Address& peer,
+                        protocol::Bytes bytes) {
+  int err = 0;
+  if (dir == Direction::reverse) {
+    err = listen.send_to(bytes, peer);
+  } else if (const Flow* flow = flows.find_id(flow_id); flow != nullptr) {
+    err = flow->upstream.send(bytes);
+  } else {
+    ++stats[dir].orphaned;
+    return;
+  }
+  if (err != 0) {
+    ++stats[dir].send_failed;
+    log(std::string(to_string(dir)) + " copy for " + peer.to_string() +
+        " lost: " + std::strerror(err));
+  }
+}
+
+void Relay::State::fire_timers(Clock::time_point now) {
+  while (auto p = delayed.pop_due(now)) {
+    account_out(p->bytes.size());
+    send(p->direction, p->flow, p->peer, p->bytes);
+  }
+  while (auto h = holds.pop_due(now)) {
+    Flow* flow = flows.find_id(h->flow);
+    if (flow == nullptr) continue;
+    std::optional<HeldDatagram>& slot = flow->held[as_index(h->direction)];
+    if (!slot || slot->generation != h->generation) continue;  // released by a later datagram
+    HeldDatagram item = std::move(*slot);
+    slot.reset();
+    account_out(item.bytes.size());
+    emit(h->direction, *flow, std::move(item), now, now);
+  }
+  while (auto flow = flows.pop_expired(now, options.idle_timeout)) {
+    ++stats.flows.expired;
+    close_flow(std::move(*flow), "expired");
+  }
+}
+
+Flow* Relay::State::open_flow(const Address& peer, Clock::time_point now) {
+  if (flows.full()) evict_one();
+  auto upstream = DatagramSocket::connect(options.server);
+  const int err = upstream ? 0 : upstream.error().code.value();
+  if ((err == EMFILE || err == ENFILE) && flows.size() > 0) {
+    evict_one();  // out of fds: an old flow makes way for the new client
+    upstream = DatagramSocket::connect(options.server);
+  }
+  if (!upstream) {
+    ++stats.flows.failed;
+    log("cannot open a flow for " + peer.to_string() + ": " + upstream.error().message());
+    return nullptr;
+  }
+  Flow& flow = flows.insert(peer, std::move(*upstream), now);
+  if (auto st = poller->add(flow.upstream.fd(), flow.id); !st) {
+    ++stats.flows.failed;
+    log("cannot open a flow for " + peer.to_string() + ": " + st.error().message());
+    flows.remove(flow.id);
+    return nullptr;
+  }
+  ++stats.flows.created;
+  stats.flows.active = flows.size();
+  if (options.log) {
+    const auto up = flow.upstream.local_address();
+    log("flow " + peer.to_string() + " created (upstream " +
+        (up ? up->to_string() : std::string("?")) + ")");
+  }
+  return &flow;
+}
+
+void Relay::State::evict_one() {
+  if (auto flow = flows.pop_least_recent()) {
+    ++stats.flows.evicted;
+    close_flow(std::move(*flow), "evicted");
+  }
+}
+
+void Relay::State::close_flow(Flow flow, std::string_view why) {
+  poller->remove(flow.upstream.fd());
+  for (Direction d : {Direction::forward, Direction::reverse}) {
+    if (auto& held = flow.held[as_index(d)]; held) {
+      account_out(held->bytes.size());
+      ++stats[d].orphaned;
+    }
+  }
+  stats.flows.active = flows.size();
+  log("flow " + flow.peer.to_string() + " " + std::string(why));
+}  // the upstream socket closes here
+
+}  // namespace sockcalc::linksim

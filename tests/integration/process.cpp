@@ -1,0 +1,334 @@
+// tests/integration/process.cpp -- implementation of tests/integration/process.hpp.
+#include "process.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+
+extern char** environ;
+
+namespace sockcalc::integration {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Without a pidfd to poll, a wait for exit looks at the child this often.
+constexpr int kExitPollSliceMs = 10;
+// A read from a pipe takes up to this many bytes at a time.
+constexpr std::size_t kReadChunk = 4096;
+// The longest path a Unix socket inside a TempDir may need: "DIR/" plus a short file name must
+// fit in sun_path (108 bytes with its NUL).
+constexpr std::size_t kMaxTempDirLength = 80;
+
+int remaining_ms(Clock::time_point deadline) {
+  const auto left = std::chrono::ceil<milliseconds>(deadline - Clock::now()).count();
+  return left > 0 ? static_cast<int>(std::min<long long>(left, 1'000'000)) : 0;
+}
+
+Error failure(std::errc code, std::string context) {
+  return Error{std::make_error_code(code), std::move(context)};
+}
+
+void close_fd(int& fd) {
+  if (fd >= 0) ::close(fd);
+  fd = -1;
+}
+
+// Reads everything `fd` holds now into `sink`; closes `fd` at end of file or on error.
+void read_available(int& fd, std::string& sink) {
+  std::array<char, kReadChunk> buf{};
+  while (fd >= 0) {
+    const ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (n > 0) {
+      sink.append(buf.data(), static_cast<std::size_t>(n));
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else if (n < 0 && errno == EAGAIN) {
+      return;
+    } else {
+      close_fd(fd);  // 0: end of file; other errors: nothing more will come
+    }
+  }
+}
+
+// The first complete line of `text` that starts with `prefix`, without prefix and newline.
+std::optional<std::string> find_line(const std::string& text, std::string_view prefix) {
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    const std::size_t end = text.find('\n', pos);
+    if (end == std::string::npos) return std::nullopt;
+    const std::string_view line(text.data() + pos, end - pos);
+    if (line.starts_with(prefix)) return std::string(line.substr(prefix.size()));
+    pos = end + 1;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string ExitStatus::to_string() const {
+  if (exited) return "exit " + std::to_string(code);
+  if (signaled)
+    return "killed by signal " + std::to_string(signal) + " (" + strsignal(signal) + ")";
+  return "still running";
+}
+
+Result<std::unique_ptr<Process>> Process::start(const std::string& program,
+                                                const std::vector<std::string>& args) {
+  std::unique_ptr<Process> p(new Process());
+  p->command_ = std::filesystem::path(program).filename().string();
+  for (const std::string& a : args) p->command_ += " '" + a + "'";
+
+  // The parent's ends are close-on-exec, so that no other child started meanwhile holds them
+  // open (which would delay the end of file); dup2 gives the child plain copies.
+  std::array<int, 2> out{-1, -1};
+  std::array<int, 2> err{-1, -1};
+  if (::pipe2(out.data(), O_CLOEXEC) != 0) return errno_error(errno, "cannot create a pipe");
+  if (::pipe2(err.data(), O_CLOEXEC) != 0) {
+    const int e = errno;
+    close_fd(out[0]);
+    close_fd(out[1]);
+    return errno_error(e, "cannot create a pipe");
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, err[1], STDERR_FILENO);
+
+  // The test runner may ignore or block signals; the program under test must see them.
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t none;
+  sigemptyset(&none);
+  sigset_t defaults;
+  sigemptyset(&defaults);
+  for (int s : {SIGINT, SIGTERM, SIGPIPE, SIGHUP, SIGUSR1}) sigaddset(&defaults, s);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+
+  std::vector<char*> argv;
+  std::string argv0 = program;
+  argv.push_back(argv0.data());
+  std::vector<std::string> copies(args);
+  for (std::string& a : copies) argv.push_back(a.data());
+  argv.push_back(nullptr);
+
+  const int rc = posix_spawn(&p->pid_, program.c_str(), &actions, &attr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  close_fd(out[1]);
+  close_fd(err[1]);
+  if (rc != 0) {
+    close_fd(out[0]);
+    close_fd(err[0]);
+    p->pid_ = -1;
+    return errno_error(rc, "cannot start " + program);
+  }
+  p->out_fd_ = out[0];
+  p->err_fd_ = err[0];
+  for (int fd : {p->out_fd_, p->err_fd_}) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+  // A pidfd turns "wait for exit" into one poll(); without it, waits look in short slices.
+  p->pidfd_ = static_cast<int>(::syscall(SYS_pidfd_open, p->pid_, 0));
+  return p;
+}
+
+Process::~Process() {
+  if (pid_ > 0 && !reaped()) {
+    terminate();
+    if (!reaped()) reap(true);  // after SIGKILL: the kernel ends it promptly
+  }
+  close_fd(out_fd_);
+  close_fd(err_fd_);
+  close_fd(pidfd_);
+}
+
+void Process::pump(milliseconds timeout) {
+  std::array<pollfd, 2> fds{};
+  nfds_t n = 0;
+  for (int fd : {out_fd_, err_fd_}) {
+    if (fd >= 0) fds[n++] = pollfd{fd, POLLIN, 0};
+  }
+  if (n == 0) return;
+  const int rc = ::poll(fds.data(), n, static_cast<int>(timeout.count()));
+  if (rc <= 0) return;  // timeout, or EINTR: the caller re-checks its deadline
+  read_available(out_fd_, out_);
+  read_available(err_fd_, err_);
+}
+
+bool Process::wait_for_stderr(std::string_view needle, milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  while (err_.find(needle) == std::string::npos) {
+    const int left = remaining_ms(deadline);
+    if (left == 0 || err_fd_ < 0) break;
+    pump(milliseconds(left));
+  }
+  return err_.find(needle) != std::string::npos;
+}
+
+std::optional<std::string> Process::wait_for_line(std::string_view prefix, milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  while (true) {
+    if (auto line = find_line(err_, prefix)) return line;
+    const int left = remaining_ms(deadline);
+    if (left == 0 || err_fd_ < 0) return std::nullopt;
+    pump(milliseconds(left));
+  }
+}
+
+bool Process::reap(bool block) {
+  if (reaped()) return true;
+  if (pid_ <= 0) return false;
+  int st = 0;
+  pid_t rc = 0;
+  do {
+    rc = ::waitpid(pid_, &st, block ? 0 : WNOHANG);
+  } while (rc < 0 && errno == EINTR);
+  if (rc != pid_) return false;
+  ExitStatus s;
+  if (WIFEXITED(st)) {
+    s.exited = true;
+    s.code = WEXITSTATUS(st);
+  } else if (WIFSIGNALED(st)) {
+    s.signaled = true;
+    s.signal = WTERMSIG(st);
+  }
+  status_ = s;
+  return true;
+}
+
+void Process::drain_after_exit(milliseconds timeout) {
+  // The child is gone, so its pipes end at once, unless something it started still holds
+  // them: the bound keeps that from hanging the test.
+  const auto deadline = Clock::now() + timeout;
+  while ((out_fd_ >= 0 || err_fd_ >= 0) && remaining_ms(deadline) > 0) {
+    pump(milliseconds(remaining_ms(deadline)));
+  }
+}
+
+bool Process::wait_for_exit(milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  while (!reap(false)) {
+    const int left = remaining_ms(deadline);
+    if (left == 0) return false;
+    std::array<pollfd, 3> fds{};
+    nfds_t n = 0;
+    for (int fd : {out_fd_, err_fd_, pidfd_}) {
+      if (fd >= 0) fds[n++] = pollfd{fd, POLLIN, 0};
+    }
+    const int wait_ms = pidfd_ >= 0 ? left : std::min(left, kExitPollSliceMs);
+    if (::poll(fds.data(), n, wait_ms) > 0) {
+      read_available(out_fd_, out_);
+      read_available(err_fd_, err_);
+    }
+  }
+  drain_after_exit(std::max(milliseconds(remaining_ms(deadline)), milliseconds(1000)));
+  return true;
+}
+
+void Process::send_signal(int signal) {
+  if (pid_ > 0 && !reap(false)) ::kill(pid_, signal);
+}
+
+bool Process::terminate(milliseconds grace) {
+  if (pid_ <= 0 || reap(false)) return true;
+  ::kill(pid_, SIGTERM);
+  if (wait_for_exit(grace)) return true;
+  ::kill(pid_, SIGKILL);
+  wait_for_exit(grace);
+  return false;
+}
+
+std::string Process::report() const {
+  std::string r = "$ " + command_ + "\n  pid " + std::to_string(pid_) + ": " +
+                  (status_ ? status_->to_string() : std::string("still running")) + "\n";
+  r += "--- stdout ---\n" + out_;
+  if (!out_.empty() && out_.back() != '\n') r += "\n";
+  r += "--- stderr ---\n" + err_;
+  if (!err_.empty() && err_.back() != '\n') r += "\n";
+  r += "--------------\n";
+  return r;
+}
+
+RunResult run_program(const std::string& program, const std::vector<std::string>& args,
+                      milliseconds timeout) {
+  RunResult r;
+  auto p = Process::start(program, args);
+  if (!p) {
+    r.report = p.error().message();
+    return r;
+  }
+  Process& proc = **p;
+  if (!proc.wait_for_exit(timeout)) {
+    r.timed_out = true;
+    proc.terminate();
+  }
+  r.status = proc.status();
+  r.out = proc.out();
+  r.err = proc.err();
+  r.report = proc.report();
+  if (r.timed_out)
+    r.report += "(killed: still running after " + std::to_string(timeout.count()) + " ms)\n";
+  return r;
+}
+
+RunResult run_client(const std::vector<std::string>& args, milliseconds timeout) {
+  return run_program(SOCKCALC_CLIENT_BIN, args, timeout);
+}
+
+Result<std::unique_ptr<ServerProcess>> ServerProcess::start(const std::vector<std::string>& args,
+                                                            milliseconds timeout) {
+  auto p = Process::start(SOCKCALC_SERVER_BIN, args);
+  if (!p) return p.error();
+  constexpr std::string_view kReady = "server: listening on ";
+  const auto line = (*p)->wait_for_line(kReady, timeout);
+  if (!line) {
+    (*p)->terminate();
+    return failure(std::errc::timed_out, "no line '" + std::string(kReady) + "ADDRESS' within " +
+                                             std::to_string(timeout.count()) + " ms\n" +
+                                             (*p)->report());
+  }
+  auto address = Address::parse(*line);
+  if (!address) {
+    (*p)->terminate();
+    return failure(std::errc::invalid_argument, "cannot parse the server's address '" + *line +
+                                                    "': " + address.error().message() + "\n" +
+                                                    (*p)->report());
+  }
+  return std::unique_ptr<ServerProcess>(new ServerProcess(std::move(*p), *address));
+}
+
+bool ServerProcess::stop(int signal) {
+  process_->send_signal(signal);
+  return process_->wait_for_exit(kPatience);
+}
+
+Result<TempDir> TempDir::create() {
+  std::string base = "/tmp";
+  if (const char* env = std::getenv("TMPDIR"); env != nullptr && *env == '/') base = env;
+  std::string templ = base + "/sockcalc-integ-XXXXXX";
+  if (templ.size() > kMaxTempDirLength) templ = "/tmp/sockcalc-integ-XXXXXX";
+  if (::mkdtemp(templ.data()) == nullptr) {
+    return errno_error(errno, "cannot create a directory like " + templ);
+  }
+  return TempDir(templ);
+}
+
+TempDir::~TempDir() {
+  if (path_.empty()) return;
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+}  // namespace sockcalc::integration

@@ -1,0 +1,168 @@
+// tests/integration/process.hpp -- internal to tests/integration.
+// Process: a child program started with posix_spawn, its stdout and stderr captured through
+// pipes, stopped by pid when the object dies; ServerProcess and run_program() build on it.
+// An object belongs to the thread that created it; distinct objects are independent.
+#pragma once
+
+#include <signal.h>
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "address/address.hpp"
+#include "core/result.hpp"
+
+namespace sockcalc::integration {
+
+using std::chrono::milliseconds;
+
+/// How long a test waits for a program to do something it should do at once (exit after a
+/// signal, print its ready line). Generous for a loaded machine and a sanitized build; a
+/// passing test never waits that long.
+inline constexpr milliseconds kPatience{5000};
+
+/// How a child ended.
+struct ExitStatus {
+  bool exited = false;    // it called exit(): code is valid
+  int code = -1;          // exit status 0..255
+  bool signaled = false;  // a signal killed it: signal is valid
+  int signal = 0;
+
+  [[nodiscard]] bool exited_with(int c) const { return exited && code == c; }
+  /// "exit 0", "killed by signal 9 (Killed)".
+  [[nodiscard]] std::string to_string() const;
+};
+
+class Process {
+ public:
+  /// Starts `program` (a path) with `args` (argv[1..]); stdin reads /dev/null, stdout and
+  /// stderr go to pipes this object reads. Signals the test may send (SIGINT, SIGTERM) are
+  /// reset to their default disposition and unblocked in the child.
+  static Result<std::unique_ptr<Process>> start(const std::string& program,
+                                                const std::vector<std::string>& args);
+
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+  /// terminate()s a child still running, then closes every fd. Never throws.
+  ~Process();
+
+  [[nodiscard]] pid_t pid() const { return pid_; }
+  /// The command line, for messages: "server ::1 0".
+  [[nodiscard]] const std::string& command() const { return command_; }
+
+  /// Reads what the child wrote for up to `timeout` (0: only what is already there); returns
+  /// early once some output arrived or the child's pipes closed.
+  void pump(milliseconds timeout);
+
+  /// Reads stderr until it holds `needle`, the child closes stderr, or `timeout` passes.
+  /// Returns whether stderr holds `needle`.
+  bool wait_for_stderr(std::string_view needle, milliseconds timeout);
+
+  /// Reads stderr until it holds a complete line starting with `prefix` (or as wait_for_stderr
+  /// gives up); returns the rest of that line, without its newline.
+  std::optional<std::string> wait_for_line(std::string_view prefix, milliseconds timeout);
+
+  /// Waits up to `timeout` for the child to exit, reading its output meanwhile, then reads its
+  /// pipes to the end. Returns whether it exited (status() is then set).
+  bool wait_for_exit(milliseconds timeout);
+
+  /// Sends `signal` to the child, by pid, if it has not been reaped yet.
+  void send_signal(int signal);
+
+  /// SIGTERM, up to `grace` for the child to exit, then SIGKILL and a bounded wait.
+  /// Returns whether the child exited on SIGTERM alone.
+  bool terminate(milliseconds grace = kPatience);
+
+  [[nodiscard]] bool reaped() const { return status_.has_value(); }
+  /// How the child ended; ExitStatus{} (neither exited nor signaled) while it runs.
+  [[nodiscard]] ExitStatus status() const { return status_.value_or(ExitStatus{}); }
+
+  [[nodiscard]] const std::string& out() const { return out_; }
+  [[nodiscard]] const std::string& err() const { return err_; }
+
+  /// The command, its status and everything it wrote: what a failed test prints.
+  [[nodiscard]] std::string report() const;
+
+ private:
+  Process() = default;
+  bool reap(bool block);
+  void drain_after_exit(milliseconds timeout);
+
+  pid_t pid_ = -1;
+  int pidfd_ = -1;  // -1 when pidfd_open is not available: waits then poll in short slices
+  int out_fd_ = -1;
+  int err_fd_ = -1;
+  std::string command_;
+  std::string out_;
+  std::string err_;
+  std::optional<ExitStatus> status_;
+};
+
+/// What a program that ran to its end did.
+struct RunResult {
+  ExitStatus status;
+  bool timed_out = false;  // it had to be killed
+  std::string out;
+  std::string err;
+  std::string report;  // Process::report(), for failure messages
+};
+
+/// Runs `program args...` to its end, killing it after `timeout`.
+RunResult run_program(const std::string& program, const std::vector<std::string>& args,
+                      milliseconds timeout = kPatience);
+
+/// The client binary under test, run to its end.
+RunResult run_client(const std::vector<std::string>& args, milliseconds timeout = kPatience);
+
+/// The server binary under test, running until stop() or destruction.
+class ServerProcess {
+ public:
+  /// Starts the server with `args` and waits (up to `timeout`) for its line
+  /// "server: listening on ADDRESS", then parses ADDRESS. On failure the error says why and
+  /// carries the server's output.
+  static Result<std::unique_ptr<ServerProcess>> start(const std::vector<std::string>& args,
+                                                      milliseconds timeout = kPatience);
+
+  /// The address the server reported, with the real port.
+  [[nodiscard]] const Address& address() const { return address_; }
+  [[nodiscard]] std::uint16_t port() const { return address_.port(); }
+  /// The port as text, for a client's command line.
+  [[nodiscard]] std::string port_arg() const { return std::to_string(port()); }
+
+  /// Sends `signal` (SIGTERM by default) and waits for the server to exit. Returns whether it
+  /// exited within kPatience.
+  bool stop(int signal = SIGTERM);
+
+  Process& process() { return *process_; }
+  [[nodiscard]] std::string report() const { return process_->report(); }
+
+ private:
+  ServerProcess(std::unique_ptr<Process> p, Address a)
+      : process_(std::move(p)), address_(std::move(a)) {}
+  std::unique_ptr<Process> process_;
+  Address address_;
+};
+
+/// A fresh directory under $TMPDIR (or /tmp), removed with its content on destruction.
+class TempDir {
+ public:
+  static Result<TempDir> create();
+  TempDir(TempDir&& other) noexcept : path_(std::exchange(other.path_, {})) {}
+  TempDir& operator=(TempDir&&) = delete;
+  TempDir(const TempDir&) = delete;
+  ~TempDir();
+  [[nodiscard]] const std::string& path() const { return path_; }
+
+ private:
+  explicit TempDir(std::string p) : path_(std::move(p)) {}
+  std::string path_;
+};
+
+}  // namespace sockcalc::integration

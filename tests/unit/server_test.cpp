@@ -1,0 +1,503 @@
+// tests/unit/server_test.cpp -- unit tests of server/engine and server/stats (internal to tests/).
+// A real Server on loopback or a Unix path, served on its own thread: one reply per datagram,
+// counters, report, stop, socket file clean-up, unnamed senders (P-1, P-7, P-8, P-13).
+// The server runs on one helper thread; stats() is read only after that thread was joined.
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "address/address.hpp"
+#include "core/hex.hpp"
+#include "protocol/codec.hpp"
+#include "protocol/wire.hpp"
+#include "server/engine.hpp"
+#include "server/handler.hpp"
+#include "server/stats.hpp"
+#include "socket/datagram_socket.hpp"
+
+namespace sockcalc::server {
+
+// Names the engine in ctest's test list (found by argument-dependent lookup, so it lives in the
+// enum's own namespace).
+void PrintTo(Engine engine, std::ostream* os) {
+  *os << (engine == Engine::simple ? "simple" : "batch");
+}
+
+namespace {
+
+using protocol::Format;
+using protocol::Op;
+using protocol::Request;
+using protocol::RequestError;
+using Datagram = std::vector<std::byte>;
+
+// Upper bound of every wait for a datagram or a log line; never used as a sleep.
+constexpr int kWaitMs = 2000;
+// How long a negative check ("no reply comes") listens.
+constexpr int kQuietMs = 100;
+
+Request make(Op op, Format format, std::initializer_list<std::uint32_t> values) {
+  Request r;
+  r.op = op;
+  r.format = format;
+  r.operands = protocol::OperandList(values);
+  return r;
+}
+
+Datagram encode(const Request& r) {
+  std::array<std::byte, wire::kMaxRequestSize> buf{};
+  const std::size_t n = protocol::encode_request(r, buf);
+  return Datagram(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
+}
+
+// A request datagram of exactly `size` bytes: a real 64-integer encoding cut or zero-padded.
+Datagram datagram_of_size(std::size_t size) {
+  Request r;
+  for (std::uint32_t i = 1; i <= wire::kMaxOperands; ++i) r.operands.push_back(i);
+  Datagram d = encode(r);
+  d.resize(size);
+  return d;
+}
+
+// The reply the spec asks for, from the library's own pure handler (all bytes held).
+Datagram expected_reply(const Datagram& request) {
+  std::array<std::byte, wire::kRecvBufferSize> out{};
+  const Answer a = answer(request, request.size(), out);
+  return Datagram(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(a.size));
+}
+
+std::optional<Datagram> next_datagram(const DatagramSocket& s, int timeout_ms = kWaitMs) {
+  if (!s.wait_readable(timeout_ms)) return std::nullopt;
+  std::vector<std::byte> buf(65536);
+  const RecvResult rx = s.recv_from(buf, nullptr);
+  if (rx.outcome != RecvOutcome::received) return std::nullopt;
+  buf.resize(rx.held);
+  return buf;
+}
+
+// Log lines of a server, which may arrive on its thread while the test waits for one.
+class LogCapture {
+ public:
+  std::function<void(const std::string&)> sink() {
+    return [this](const std::string& line) {
+      {
+        std::lock_guard lock(mutex_);
+        lines_.push_back(line);
+      }
+      changed_.notify_all();
+    };
+  }
+  /// Waits (at most kWaitMs) for a line containing `needle`; returns it.
+  std::optional<std::string> wait_for(const std::string& needle) {
+    std::unique_lock lock(mutex_);
+    std::optional<std::string> found;
+    changed_.wait_for(lock, std::chrono::milliseconds(kWaitMs), [&] {
+      for (const std::string& l : lines_) {
+        if (l.find(needle) != std::string::npos) found = l;
+      }
+      return found.has_value();
+    });
+    return found;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<std::string> lines_;
+};
+
+// A Server serving on its own thread until stop() (or destruction).
+class RunningServer {
+ public:
+  explicit RunningServer(Server s) : server_(std::move(s)) {
+    std::packaged_task<Status()> task([this] { return server_.run(); });
+    done_ = task.get_future();
+    thread_ = std::thread(std::move(task));
+  }
+  RunningServer(const RunningServer&) = delete;
+  RunningServer& operator=(const RunningServer&) = delete;
+  ~RunningServer() { (void)stop(); }
+
+  /// Asks the server to stop and waits (at most kWaitMs) for run() to return.
+  Status stop() {
+    if (!thread_.joinable()) return status_;
+    server_.request_stop();
+    if (done_.wait_for(std::chrono::milliseconds(kWaitMs)) != std::future_status::ready) {
+      // A server deaf to its stop request would hang the whole run: fail loudly instead.
+      std::fprintf(stderr, "FATAL: run() still running %d ms after request_stop()\n", kWaitMs);
+      std::abort();
+    }
+    thread_.join();
+    status_ = done_.get();
+    return status_;
+  }
+  [[nodiscard]] const Address& address() const { return server_.local_address(); }
+  Server& server() { return server_; }
+  [[nodiscard]] Stats stats() const { return server_.stats(); }
+
+ private:
+  Server server_;
+  Status status_{Ok{}};
+  std::future<Status> done_;
+  std::thread thread_;
+};
+
+// Quiet options for the engine under test.
+ServerOptions quiet(Engine engine) {
+  ServerOptions options;
+  options.engine = engine;
+  options.log = [](const std::string&) {};
+  return options;
+}
+
+std::unique_ptr<RunningServer> start_server(const Address& local, ServerOptions options) {
+  auto s = Server::bind({local}, std::move(options));
+  EXPECT_TRUE(s.ok()) << s.error().message();
+  if (!s) return nullptr;
+  return std::make_unique<RunningServer>(std::move(*s));
+}
+
+DatagramSocket connect_or_fail(const Address& a) {
+  auto s = DatagramSocket::connect(a);
+  EXPECT_TRUE(s.ok()) << s.error().message();
+  return s.ok() ? std::move(*s) : DatagramSocket{};
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string templ = (std::filesystem::temp_directory_path() / "sockcalc-unit-XXXXXX").string();
+    if (::mkdtemp(templ.data()) != nullptr) path_ = templ;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+  }
+  [[nodiscard]] Address unix_address(const std::string& name) const {
+    auto a = Address::parse_unix("unix:" + path_ + "/" + name);
+    EXPECT_TRUE(a.ok());
+    return a.ok() ? *a : Address{};
+  }
+  [[nodiscard]] bool ok() const { return !path_.empty(); }
+
+ private:
+  std::string path_;
+};
+
+// Every engine test runs once per I/O mechanism: the course's recvfrom/sendto loop and the
+// recvmmsg/sendmmsg batches.
+class ServerEngine : public ::testing::TestWithParam<Engine> {};
+
+INSTANTIATE_TEST_SUITE_P(Mechanisms, ServerEngine, ::testing::Values(Engine::simple, Engine::batch),
+                         [](const ::testing::TestParamInfo<Engine>& param) {
+                           return param.param == Engine::simple ? "simple" : "batch";
+                         });
+
+// ---- One reply per datagram ----
+
+TEST_P(ServerEngine, P7_P8_GarbageGetsOneErrorReplyEachThenAGoodRequestIsServed) {
+  auto server = start_server(Address::loopback(Family::v6, 0), quiet(GetParam()));
+  ASSERT_TRUE(server);
+  DatagramSocket client = connect_or_fail(server->address());
+
+  Datagram opcode5 = encode(make(Op::sum, Format::integer, {1, 3, 5, 7, 9}));
+  opcode5[0] = (opcode5[0] & ~std::byte{wire::kOpcodeMask}) | std::byte{5 << wire::kOpcodeShift};
+  const std::vector<Datagram> garbage = {
+      Datagram{},              // empty
+      datagram_of_size(1),     // header only
+      opcode5,                 // undefined opcode
+      datagram_of_size(2),     // misaligned, 2-byte reply
+      datagram_of_size(300),   // misaligned and truncated by the server's buffer
+      datagram_of_size(3000),  // same, far beyond it
+      datagram_of_size(1001),  // too many integers, judged on the real length
+  };
+  Stats want;
+  for (const Datagram& d : garbage) {
+    ASSERT_EQ(client.send(d), 0);
+    auto reply = next_datagram(client);
+    ASSERT_TRUE(reply.has_value()) << "no reply to a " << d.size() << "-byte datagram";
+    EXPECT_EQ(*reply, expected_reply(d)) << d.size() << " bytes: " << course_hex(*reply);
+    ASSERT_GE(reply->size(), 1u);
+    EXPECT_LE(reply->size(), std::max<std::size_t>(1, d.size()));
+    EXPECT_EQ(std::to_integer<int>((*reply)[0]), 0x00);
+    const auto fault = protocol::decode_request(d).fault;
+    ASSERT_TRUE(fault.has_value());
+    want.count_error(fault->error);
+    if (d.size() > wire::kRecvBufferSize) ++want.truncated;
+  }
+  const Request good = make(Op::product, Format::string, {1, 3, 5, 7, 9});
+  ASSERT_EQ(client.send(encode(good)), 0);
+  auto reply = next_datagram(client);
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ(*reply, expected_reply(encode(good)));
+  EXPECT_FALSE(next_datagram(client, kQuietMs).has_value()) << "a second reply came";
+
+  ASSERT_TRUE(server->stop().ok());
+  const Stats got = server->stats();
+  EXPECT_EQ(got.received.value(), garbage.size() + 1);
+  EXPECT_EQ(got.answered.value(), garbage.size() + 1);
+  EXPECT_EQ(got.results.value(), 1u);
+  EXPECT_EQ(got.error_replies.value(), garbage.size());
+  for (std::size_t i = 0; i < want.by_error.size(); ++i) {
+    EXPECT_EQ(got.by_error[i].value(), want.by_error[i].value()) << "by_error[" << i << "]";
+  }
+  EXPECT_EQ(got.truncated.value(), 3u);
+  EXPECT_EQ(got.truncated.value(), want.truncated.value());
+  EXPECT_EQ(got.unanswerable.value(), 0u);
+  EXPECT_EQ(got.send_failed.value(), 0u);
+  EXPECT_EQ(got.recv_failed.value(), 0u);
+  // Each rule broken here was counted under its own name.
+  EXPECT_EQ(got.by_error[static_cast<std::size_t>(RequestError::empty)].value(), 1u);
+  EXPECT_EQ(got.by_error[static_cast<std::size_t>(RequestError::no_operands)].value(), 1u);
+  EXPECT_EQ(got.by_error[static_cast<std::size_t>(RequestError::unknown_opcode)].value(), 1u);
+  EXPECT_EQ(got.by_error[static_cast<std::size_t>(RequestError::misaligned_payload)].value(), 3u);
+  EXPECT_EQ(got.by_error[static_cast<std::size_t>(RequestError::too_many_operands)].value(), 1u);
+}
+
+TEST_P(ServerEngine, P1_RepliesGoToEachRequestsSource) {
+  auto server = start_server(Address::any(Family::v6, 0), quiet(GetParam()));
+  ASSERT_TRUE(server);
+  const std::uint16_t port = server->address().port();
+  // One client per family; each must get its own answer (the [::] server is dual stack).
+  DatagramSocket v6 = connect_or_fail(Address::loopback(Family::v6, port));
+  DatagramSocket v4 = connect_or_fail(Address::loopback(Family::v4, port));
+  const Request a = make(Op::sum, Format::integer, {1, 2});
+  const Request b = make(Op::sum, Format::integer, {30, 40});
+  ASSERT_EQ(v6.send(encode(a)), 0);
+  ASSERT_EQ(v4.send(encode(b)), 0);
+  auto ra = next_datagram(v6);
+  auto rb = next_datagram(v4);
+  ASSERT_TRUE(ra.has_value());
+  ASSERT_TRUE(rb.has_value());
+  EXPECT_EQ(*ra, expected_reply(encode(a)));
+  EXPECT_EQ(*rb, expected_reply(encode(b)));
+}
+
+// ---- Control: report and stop ----
+
+TEST_P(ServerEngine, RequestReportLogsStatsAndKeepsServing) {
+  LogCapture log;  // outlives the server, whose thread writes to it
+  ServerOptions options = quiet(GetParam());
+  options.log = log.sink();
+  auto server = start_server(Address::loopback(Family::v6, 0), std::move(options));
+  ASSERT_TRUE(server);
+  server->server().request_report();
+  const auto line = log.wait_for("stats ");
+  ASSERT_TRUE(line.has_value()) << "no stats line within " << kWaitMs << " ms";
+  EXPECT_NE(line->find("received="), std::string::npos) << *line;
+
+  DatagramSocket client = connect_or_fail(server->address());
+  const Datagram request = encode(make(Op::sum, Format::integer, {1, 3, 5, 7, 9}));
+  ASSERT_EQ(client.send(request), 0);
+  auto reply = next_datagram(client);
+  ASSERT_TRUE(reply.has_value()) << "the server stopped after a report";
+  EXPECT_EQ(*reply, expected_reply(request));
+  EXPECT_TRUE(server->stop().ok());
+}
+
+TEST_P(ServerEngine, RequestStopMakesRunReturnOk) {
+  auto server = start_server(Address::loopback(Family::v6, 0), quiet(GetParam()));
+  ASSERT_TRUE(server);
+  const Status st = server->stop();
+  EXPECT_TRUE(st.ok()) << st.error().message();
+}
+
+TEST_P(ServerEngine, StopRequestedBeforeRunReturnsAtOnce) {
+  auto s = Server::bind({Address::loopback(Family::v6, 0)}, quiet(GetParam()));
+  ASSERT_TRUE(s.ok()) << s.error().message();
+  s->request_stop();
+  EXPECT_TRUE(s->run().ok());
+  EXPECT_EQ(s->stats().received.value(), 0u);
+}
+
+TEST_P(ServerEngine, BindingAnAddressInUseFails) {
+  auto first = start_server(Address::loopback(Family::v6, 0), quiet(GetParam()));
+  ASSERT_TRUE(first);
+  auto second = Server::bind({first->address()}, ServerOptions{});
+  ASSERT_FALSE(second.ok());
+  EXPECT_NE(second.error().message().find(first->address().to_string()), std::string::npos)
+      << second.error().message();
+}
+
+TEST_P(ServerEngine, SeveralWorkersAnswerEveryClient) {
+  ServerOptions options = quiet(GetParam());
+  options.threads = 3;
+  auto server = start_server(Address::loopback(Family::v6, 0), std::move(options));
+  ASSERT_TRUE(server);
+  // Clients on distinct ports, so that SO_REUSEPORT spreads them over the workers.
+  constexpr std::uint32_t kClients = 12;
+  std::vector<DatagramSocket> clients;
+  for (std::uint32_t i = 0; i < kClients; ++i) {
+    clients.push_back(connect_or_fail(server->address()));
+    ASSERT_EQ(clients.back().send(encode(make(Op::sum, Format::integer, {i, 1000}))), 0);
+  }
+  for (std::uint32_t i = 0; i < kClients; ++i) {
+    auto reply = next_datagram(clients[i]);
+    ASSERT_TRUE(reply.has_value()) << "client " << i;
+    EXPECT_EQ(*reply, expected_reply(encode(make(Op::sum, Format::integer, {i, 1000}))));
+  }
+  ASSERT_TRUE(server->stop().ok());
+  const Stats got = server->stats();
+  EXPECT_EQ(got.received.value(), kClients);
+  EXPECT_EQ(got.answered.value(), kClients);
+  EXPECT_EQ(got.results.value(), kClients);
+}
+
+TEST_P(ServerEngine, SeveralWorkersStillRefuseAPortInUse) {
+  auto first = start_server(Address::loopback(Family::v6, 0), quiet(GetParam()));
+  ASSERT_TRUE(first);
+  ServerOptions options = quiet(GetParam());
+  options.threads = 2;
+  auto second = Server::bind({first->address()}, std::move(options));
+  EXPECT_FALSE(second.ok()) << "a second server joined " << first->address().to_string();
+}
+
+// ---- Unix-domain servers ----
+
+TEST_P(ServerEngine, SocketFileIsRemovedOnDestruction) {
+  TempDir dir;
+  ASSERT_TRUE(dir.ok());
+  const Address where = dir.unix_address("calc.sock");
+  {
+    auto server = start_server(where, quiet(GetParam()));
+    ASSERT_TRUE(server);
+    EXPECT_EQ(server->address(), where);
+    struct stat st {};
+    ASSERT_EQ(::lstat(where.unix_path().c_str(), &st), 0);
+    EXPECT_TRUE(S_ISSOCK(st.st_mode));
+
+    DatagramSocket client = connect_or_fail(where);  // autobound (P-13)
+    const Datagram request = encode(make(Op::sum, Format::string, {1, 3, 5, 7, 9}));
+    ASSERT_EQ(client.send(request), 0);
+    auto reply = next_datagram(client);
+    ASSERT_TRUE(reply.has_value());
+    EXPECT_EQ(*reply, expected_reply(request));
+  }
+  EXPECT_FALSE(std::filesystem::exists(where.unix_path()));
+}
+
+TEST_P(ServerEngine, P13_UnnamedSenderIsCountedAndGetsNothing) {
+  TempDir dir;
+  ASSERT_TRUE(dir.ok());
+  auto server = start_server(dir.unix_address("calc.sock"), quiet(GetParam()));
+  ASSERT_TRUE(server);
+  const Datagram request = encode(make(Op::sum, Format::integer, {1, 3, 5, 7, 9}));
+
+  auto unnamed = DatagramSocket::open(AF_UNIX);  // never bound: it has no address
+  ASSERT_TRUE(unnamed.ok());
+  ASSERT_EQ(unnamed->send_to(request, server->address()), 0);
+  // A named client's request, sent after it, is served after it: its reply shows that the
+  // server has dealt with the unnamed one.
+  DatagramSocket named = connect_or_fail(server->address());
+  ASSERT_EQ(named.send(request), 0);
+  auto reply = next_datagram(named);
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ(*reply, expected_reply(request));
+  EXPECT_FALSE(unnamed->wait_readable(kQuietMs));
+
+  ASSERT_TRUE(server->stop().ok());
+  const Stats got = server->stats();
+  EXPECT_EQ(got.received.value(), 2u);
+  EXPECT_EQ(got.unanswerable.value(), 1u);
+  EXPECT_EQ(got.answered.value(), 1u);
+  EXPECT_EQ(got.results.value(), 1u);
+  EXPECT_EQ(got.send_failed.value(), 0u);
+}
+
+// ---- The tap ----
+
+TEST_P(ServerEngine, TapSeesEachDatagramAndReply) {
+  struct Seen {
+    TapEvent event;
+    std::string peer;
+    Datagram bytes;
+    std::size_t wire_length;
+  };
+  std::vector<Seen> seen;  // written by the server thread, read after it was joined
+  ServerOptions options = quiet(GetParam());
+  options.tap = [&seen](const TapRecord& r) {
+    seen.push_back(
+        {r.event, r.peer.to_string(), Datagram(r.bytes.begin(), r.bytes.end()), r.wire_length});
+  };
+  auto server = start_server(Address::loopback(Family::v6, 0), std::move(options));
+  ASSERT_TRUE(server);
+  DatagramSocket client = connect_or_fail(server->address());
+  const Datagram big = datagram_of_size(1001);
+  ASSERT_EQ(client.send(big), 0);
+  auto reply = next_datagram(client);
+  ASSERT_TRUE(reply.has_value());
+  ASSERT_TRUE(server->stop().ok());
+
+  const std::string me = client.local_address()->to_string();
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].event, TapEvent::received);
+  EXPECT_EQ(seen[0].peer, me);
+  EXPECT_EQ(seen[0].wire_length, 1001u);
+  EXPECT_EQ(seen[0].bytes, Datagram(big.begin(), big.begin() + wire::kRecvBufferSize));
+  EXPECT_EQ(seen[1].event, TapEvent::sent);
+  EXPECT_EQ(seen[1].peer, me);
+  EXPECT_EQ(seen[1].bytes, *reply);
+}
+
+// ---- Stats ----
+
+TEST(Stats, ToStringNamesEveryCounter) {
+  Stats s;
+  s.received += 11;
+  s.answered += 12;
+  s.results += 13;
+  s.error_replies += 14;
+  for (std::size_t i = 0; i < s.by_error.size(); ++i) s.by_error[i] += 21 + i;
+  s.truncated += 15;
+  s.unanswerable += 16;
+  s.rate_limited += 17;
+  s.send_failed += 18;
+  s.recv_failed += 19;
+  const std::string text = s.to_string();
+  for (const char* part :
+       {"received=11", "answered=12", "results=13", "errors=14", "empty=21", "unknown_opcode=22",
+        "no_integer=23", "misaligned=24", "too_many=25", "truncated=15", "unanswerable=16",
+        "rate_limited=17", "send_failed=18", "recv_failed=19"}) {
+    EXPECT_NE(text.find(part), std::string::npos) << "'" << part << "' missing in: " << text;
+  }
+}
+
+TEST(Stats, PlusEqualsAddsEveryCounter) {
+  Stats a;
+  a.received += 1;
+  for (std::size_t i = 0; i < a.by_error.size(); ++i) a.by_error[i] += i + 1;
+  a.rate_limited += 2;
+  a.recv_failed += 3;
+  Stats b = a;
+  b.answered += 7;
+  b += a;
+  EXPECT_EQ(b.received.value(), 2u);
+  EXPECT_EQ(b.answered.value(), 7u);
+  for (std::size_t i = 0; i < b.by_error.size(); ++i) EXPECT_EQ(b.by_error[i].value(), 2 * (i + 1));
+  EXPECT_EQ(b.rate_limited.value(), 4u);
+  EXPECT_EQ(b.recv_failed.value(), 6u);
+  a.count_error(RequestError::too_many_operands);
+  EXPECT_EQ(a.error_replies.value(), 1u);
+  EXPECT_EQ(a.by_error[static_cast<std::size_t>(RequestError::too_many_operands)].value(), 6u);
+}
+
+}  // namespace
+}  // namespace sockcalc::server
