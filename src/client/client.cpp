@@ -62,6 +62,11 @@ Result<CallResult> Client::call(const protocol::Request& request, const CallOpti
   }
   const protocol::Bytes datagram(out.data(), size);
   std::vector<std::byte> in(kReplyBufferSize);
+  // The socket's own address, for the trace only (autobound at connect()).
+  Address local;
+  if (options.trace) {
+    if (auto a = socket_.local_address()) local = *a;
+  }
   auto wait = options.timeout;
   CallResult result;
   result.peer = server_;
@@ -76,7 +81,7 @@ Result<CallResult> Client::call(const protocol::Request& request, const CallOpti
         return errno_error(err, "cannot send to " + server_.to_string());
       }
     } else if (options.trace) {
-      options.trace(true, server_, datagram);
+      options.trace(true, local, server_, datagram);
     }
     ++result.tries;
     const auto deadline = Clock::now() + wait;
@@ -96,7 +101,7 @@ Result<CallResult> Client::call(const protocol::Request& request, const CallOpti
         return errno_error(rx.error, "cannot receive from " + server_.to_string());
       }
       const protocol::Bytes reply(in.data(), rx.held);
-      if (options.trace) options.trace(false, server_, reply);
+      if (options.trace) options.trace(false, local, server_, reply);
       CallResult done = classify(reply, request.format);
       done.tries = result.tries;
       return done;

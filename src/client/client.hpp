@@ -28,8 +28,11 @@ struct CallOptions {
   /// Retransmissions after the first try: 7 means up to 8 datagrams sent.
   int retries = 7;
   double backoff = 2.0;
-  /// Called for every datagram sent (`sent` = true) or received, e.g. for a -v trace.
-  std::function<void(bool sent, const Address& peer, protocol::Bytes datagram)> trace;
+  /// Called for every datagram sent (`sent` = true) or received, with the client socket's own
+  /// address and the server's, e.g. for a -v trace or a capture file.
+  std::function<void(bool sent, const Address& local, const Address& peer,
+                     protocol::Bytes datagram)>
+      trace;
 };
 
 enum class CallStatus {

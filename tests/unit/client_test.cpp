@@ -4,6 +4,8 @@
 // Each test's client call runs on one helper thread at most; the test thread drives the fake.
 #include <gtest/gtest.h>
 
+#include "running_server.hpp"
+
 #include <array>
 #include <chrono>
 #include <cstddef>
@@ -78,39 +80,7 @@ CallOptions one_try() {
   return o;
 }
 
-// A real server::Server serving on its own thread until stop() (or destruction).
-class RunningServer {
- public:
-  explicit RunningServer(server::Server s) : server_(std::move(s)) {
-    std::packaged_task<Status()> task([this] { return server_.run(); });
-    done_ = task.get_future();
-    thread_ = std::thread(std::move(task));
-  }
-  RunningServer(const RunningServer&) = delete;
-  RunningServer& operator=(const RunningServer&) = delete;
-  ~RunningServer() { (void)stop(); }
-
-  /// Asks the server to stop and waits (at most kWaitMs) for run() to return.
-  Status stop() {
-    if (!thread_.joinable()) return status_;
-    server_.request_stop();
-    if (done_.wait_for(std::chrono::milliseconds(kWaitMs)) != std::future_status::ready) {
-      // A server deaf to its stop request would hang the whole run: fail loudly instead.
-      std::fprintf(stderr, "FATAL: run() still running %d ms after request_stop()\n", kWaitMs);
-      std::abort();
-    }
-    thread_.join();
-    status_ = done_.get();
-    return status_;
-  }
-  [[nodiscard]] const Address& address() const { return server_.local_address(); }
-
- private:
-  server::Server server_;
-  Status status_{Ok{}};
-  std::future<Status> done_;
-  std::thread thread_;
-};
+using testing::RunningServer;
 
 std::unique_ptr<RunningServer> start_server(const Address& local) {
   server::ServerOptions options;
@@ -360,7 +330,7 @@ TEST(ClientFake, P12_FirstDatagramLostSecondAnswered) {
   o.retries = 3;
   int sent = 0;
   int received = 0;
-  o.trace = [&sent, &received](bool is_sent, const Address&, protocol::Bytes) {
+  o.trace = [&sent, &received](bool is_sent, const Address&, const Address&, protocol::Bytes) {
     ++(is_sent ? sent : received);
   };
   auto pending = call_async(client, r, o);

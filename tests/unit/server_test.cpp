@@ -4,6 +4,8 @@
 // The server runs on one helper thread; stats() is read only after that thread was joined.
 #include <gtest/gtest.h>
 
+#include "running_server.hpp"
+
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -124,41 +126,7 @@ class LogCapture {
   std::vector<std::string> lines_;
 };
 
-// A Server serving on its own thread until stop() (or destruction).
-class RunningServer {
- public:
-  explicit RunningServer(Server s) : server_(std::move(s)) {
-    std::packaged_task<Status()> task([this] { return server_.run(); });
-    done_ = task.get_future();
-    thread_ = std::thread(std::move(task));
-  }
-  RunningServer(const RunningServer&) = delete;
-  RunningServer& operator=(const RunningServer&) = delete;
-  ~RunningServer() { (void)stop(); }
-
-  /// Asks the server to stop and waits (at most kWaitMs) for run() to return.
-  Status stop() {
-    if (!thread_.joinable()) return status_;
-    server_.request_stop();
-    if (done_.wait_for(std::chrono::milliseconds(kWaitMs)) != std::future_status::ready) {
-      // A server deaf to its stop request would hang the whole run: fail loudly instead.
-      std::fprintf(stderr, "FATAL: run() still running %d ms after request_stop()\n", kWaitMs);
-      std::abort();
-    }
-    thread_.join();
-    status_ = done_.get();
-    return status_;
-  }
-  [[nodiscard]] const Address& address() const { return server_.local_address(); }
-  Server& server() { return server_; }
-  [[nodiscard]] Stats stats() const { return server_.stats(); }
-
- private:
-  Server server_;
-  Status status_{Ok{}};
-  std::future<Status> done_;
-  std::thread thread_;
-};
+using testing::RunningServer;
 
 // Quiet options for the engine under test.
 ServerOptions quiet(Engine engine) {

@@ -5,9 +5,11 @@
 
 #include <chrono>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "capture/pcap_writer.hpp"
 #include "cli.hpp"
 #include "client/client.hpp"
 #include "core/hex.hpp"
@@ -47,6 +49,8 @@ Options:
                      datagrams over 6.75 s with the default timeouts)
   -v, --verbose      print every datagram sent and received: peer, bytes in
                      hex, meaning (on stderr)
+      --pcap FILE    write every datagram sent and received to FILE, a pcap
+                     capture Wireshark opens (docs/WIRESHARK.md)
   -h, --help         show this help and exit
   -V, --version      show the version and exit
 
@@ -68,6 +72,7 @@ struct Config {
   bool have_op = false;
   client::CallOptions call;
   bool verbose = false;
+  std::string pcap_path;
   std::vector<std::string> positionals;
 };
 
@@ -93,6 +98,7 @@ Config parse(int argc, char** argv) {
                                  {"timeout", required_argument, nullptr, 't'},
                                  {"retries", required_argument, nullptr, 'r'},
                                  {"max-timeout", required_argument, nullptr, 'm'},
+                                 {"pcap", required_argument, nullptr, 'C'},
                                  {"verbose", no_argument, nullptr, 'v'},
                                  {"help", no_argument, nullptr, 'h'},
                                  {"version", no_argument, nullptr, 'V'},
@@ -112,6 +118,9 @@ Config parse(int argc, char** argv) {
       case 't':
         c.call.timeout =
             std::chrono::milliseconds(cli::parse_number_or_die(optarg, "timeout", 1, 3'600'000));
+        break;
+      case 'C':
+        c.pcap_path = optarg;
         break;
       case 'm':
         c.call.max_timeout = std::chrono::milliseconds(
@@ -209,9 +218,20 @@ int main(int argc, char** argv) {
   if (candidates.front().port() == 0 && !candidates.front().is_unix()) {
     cli::usage_error("invalid port '0': a server cannot listen there");
   }
-  if (c.verbose) {
-    c.call.trace = [format = c.request.format](bool sent, const Address& peer, protocol::Bytes d) {
-      trace(sent, peer, d, format);
+  std::optional<capture::PcapWriter> pcap;
+  if (!c.pcap_path.empty()) {
+    auto writer = capture::PcapWriter::open(c.pcap_path, capture::link_for(candidates.front()));
+    if (!writer) cli::die(writer.error().message(), kExitSystem);
+    pcap.emplace(std::move(*writer));
+  }
+  if (c.verbose || pcap) {
+    c.call.trace = [&c, &pcap](bool sent, const Address& local, const Address& peer,
+                               protocol::Bytes d) {
+      if (c.verbose) trace(sent, peer, d, c.request.format);
+      if (pcap) {
+        const auto now = std::chrono::system_clock::now();
+        (void)(sent ? pcap->write(local, peer, d, now) : pcap->write(peer, local, d, now));
+      }
     };
   }
   auto result = client::call_first(candidates, c.request, c.call);

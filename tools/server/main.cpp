@@ -7,12 +7,15 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "capture/pcap_writer.hpp"
 #include "cli.hpp"
 #include "protocol/describe.hpp"
 #include "server/engine.hpp"
@@ -49,6 +52,9 @@ Options:
                  worker (token bucket, bursts of N); the rest are dropped
                  unanswered and counted. Default: no limit
   -v, --verbose  log every request and reply: peer, bytes in hex, meaning
+      --pcap FILE  write every datagram received and sent to FILE, a pcap
+                 capture Wireshark opens (no capture rights needed;
+                 docs/WIRESHARK.md)
   -h, --help     show this help and exit
   -V, --version  show the version and exit
 
@@ -85,7 +91,26 @@ struct Config {
   std::vector<std::string> positionals;
   server::ServerOptions options;
   bool verbose = false;
+  std::string pcap_path;
 };
+
+// The --pcap capture: opened once the local address is known, written by the workers' tap
+// (PcapWriter serialises concurrent writes).
+struct Capture {
+  std::optional<capture::PcapWriter> writer;
+  Address local;
+
+  void record(const server::TapRecord& r) {
+    if (!writer) return;
+    const auto now = std::chrono::system_clock::now();
+    if (r.event == server::TapEvent::received) {
+      (void)writer->write_truncated(r.peer, local, r.bytes, r.wire_length, now);
+    } else if (r.event == server::TapEvent::sent) {
+      (void)writer->write(local, r.peer, r.bytes, now);
+    }
+  }
+};
+Capture g_capture;
 
 // The -v trace of one tap record, on stderr.
 void log_datagram(const server::TapRecord& r) {
@@ -120,15 +145,12 @@ server::Engine parse_engine_or_die(std::string_view text) {
 }
 
 Config parse(int argc, char** argv) {
-  static const option kLong[] = {{"verbose", no_argument, nullptr, 'v'},
-                                 {"threads", required_argument, nullptr, 't'},
-                                 {"engine", required_argument, nullptr, 'E'},
-                                 {"batch", required_argument, nullptr, 'B'},
-                                 {"busy-poll", no_argument, nullptr, 'P'},
-                                 {"rate-limit", required_argument, nullptr, 'R'},
-                                 {"help", no_argument, nullptr, 'h'},
-                                 {"version", no_argument, nullptr, 'V'},
-                                 {nullptr, 0, nullptr, 0}};
+  static const option kLong[] = {
+      {"verbose", no_argument, nullptr, 'v'},          {"threads", required_argument, nullptr, 't'},
+      {"engine", required_argument, nullptr, 'E'},     {"batch", required_argument, nullptr, 'B'},
+      {"busy-poll", no_argument, nullptr, 'P'},        {"pcap", required_argument, nullptr, 'C'},
+      {"rate-limit", required_argument, nullptr, 'R'}, {"help", no_argument, nullptr, 'h'},
+      {"version", no_argument, nullptr, 'V'},          {nullptr, 0, nullptr, 0}};
   Config c;
   c.options.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   c.options.log = write_line;
@@ -148,6 +170,9 @@ Config parse(int argc, char** argv) {
       case 'B':
         c.options.batch =
             static_cast<std::size_t>(cli::parse_number_or_die(optarg, "batch", 1, 1024));
+        break;
+      case 'C':
+        c.pcap_path = optarg;
         break;
       case 'P':
         c.options.busy_poll = true;
@@ -183,9 +208,22 @@ int main(int argc, char** argv) {
   const auto candidates =
       cli::resolve_or_die(pos[0], pos.size() > 1 ? &pos[1] : nullptr, Purpose::bind);
 
-  if (c.verbose) c.options.tap = log_datagram;
+  const bool verbose = c.verbose;
+  const bool capturing = !c.pcap_path.empty();
+  if (verbose || capturing) {
+    c.options.tap = [verbose, capturing](const server::TapRecord& r) {
+      if (verbose) log_datagram(r);
+      if (capturing) g_capture.record(r);
+    };
+  }
   auto server = server::Server::bind(candidates, std::move(c.options));
   if (!server) cli::die(server.error().message(), kExitFailure);
+  if (capturing) {
+    g_capture.local = server->local_address();
+    auto writer = capture::PcapWriter::open(c.pcap_path, capture::link_for(g_capture.local));
+    if (!writer) cli::die(writer.error().message(), kExitFailure);
+    g_capture.writer.emplace(std::move(*writer));
+  }
   g_server = &*server;
   cli::on_signal(SIGINT, on_stop);
   cli::on_signal(SIGTERM, on_stop);
