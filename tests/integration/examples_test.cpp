@@ -22,7 +22,7 @@ class IntegCourseExamples : public ::testing::Test {
   void TearDown() override { print_on_failure(server_.get()); }
 
   void start(const std::vector<std::string>& args) {
-    ASSERT_OK_AND_ASSIGN(server_, ServerProcess::start(args));
+    ASSERT_OK_AND_ASSIGN(server_, start_server(args));
   }
   // "::1 PORT" then `rest`.
   std::vector<std::string> target(const std::vector<std::string>& rest) const {

@@ -18,7 +18,7 @@
 #include "address/address.hpp"
 #include "core/result.hpp"
 #include "core/waker.hpp"
-#include "process.hpp"
+#include "programs.hpp"
 #include "protocol/codec.hpp"
 #include "socket/datagram_socket.hpp"
 

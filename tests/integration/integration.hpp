@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "fake_server.hpp"
-#include "process.hpp"
+#include "programs.hpp"
 #include "protocol/codec.hpp"
 
 /// Evaluates `expr` (a Result<T>), fails the test with its error unless it holds a value, and

@@ -83,7 +83,7 @@ class IntegServerRobustness : public ::testing::Test {
 // P-7, P-8: each garbage datagram gets exactly one error reply (S = 0, reason cut to the
 // request's length, at least 1 byte); then valid requests are still answered.
 TEST_F(IntegServerRobustness, GarbageGetsOneErrorReplyEachThenServes) {
-  ASSERT_OK_AND_ASSIGN(server_, ServerProcess::start({"::1", "0"}));
+  ASSERT_OK_AND_ASSIGN(server_, start_server({"::1", "0"}));
   DatagramSocket s;
   ASSERT_OK_AND_ASSIGN(s, DatagramSocket::connect(server_->address()));
   const auto cases = garbage();
@@ -129,7 +129,7 @@ TEST_F(IntegServerRobustness, GarbageGetsOneErrorReplyEachThenServes) {
 TEST_F(IntegServerRobustness, UnnamedUnixSenderIsCountedNotAnswered) {
   ASSERT_OK_AND_ASSIGN(const TempDir dir, TempDir::create());
   const std::string spec = "unix:" + dir.path() + "/s.sock";
-  ASSERT_OK_AND_ASSIGN(server_, ServerProcess::start({spec}));
+  ASSERT_OK_AND_ASSIGN(server_, start_server({spec}));
   DatagramSocket unnamed;
   ASSERT_OK_AND_ASSIGN(unnamed, DatagramSocket::open(AF_UNIX));
   ASSERT_EQ(unnamed.send_to(encode(make_request(Op::sum, Format::integer, kIntegers)),
@@ -178,7 +178,7 @@ TEST(IntegServerStart, UnixPathInUseExitsOne) {
   ASSERT_OK_AND_ASSIGN(const TempDir dir, TempDir::create());
   const std::string spec = "unix:" + dir.path() + "/s.sock";
   std::unique_ptr<ServerProcess> first;
-  ASSERT_OK_AND_ASSIGN(first, ServerProcess::start({spec}));
+  ASSERT_OK_AND_ASSIGN(first, start_server({spec}));
   const RunResult r = run_server({spec});
   EXPECT_TRUE(r.status.exited_with(kServerCannotStart)) << r.report;
   EXPECT_NE(r.err.find(spec), std::string::npos) << r.report;

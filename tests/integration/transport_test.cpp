@@ -50,7 +50,7 @@ bool exists(const std::string& path) {
 // P-1 over IPv4.
 TEST(IntegTransport, Ipv4ServerAndClient) {
   std::unique_ptr<ServerProcess> server;
-  ASSERT_OK_AND_ASSIGN(server, ServerProcess::start({"127.0.0.1", "0"}));
+  ASSERT_OK_AND_ASSIGN(server, start_server({"127.0.0.1", "0"}));
   EXPECT_EQ(server->address().family(), AF_INET) << server->report();
   EXPECT_NE(server->port(), 0) << server->report();
   expect_sum_from({"127.0.0.1", server->port_arg()}, *server);
@@ -61,7 +61,7 @@ TEST(IntegTransport, Ipv4ServerAndClient) {
 // request's source. Binding `::` is safe here: the traffic stays on loopback.
 TEST(IntegTransport, DualStackServerAnswersIpv4AndIpv6) {
   std::unique_ptr<ServerProcess> server;
-  ASSERT_OK_AND_ASSIGN(server, ServerProcess::start({"::", "0"}));
+  ASSERT_OK_AND_ASSIGN(server, start_server({"::", "0"}));
   EXPECT_EQ(server->address().family(), AF_INET6) << server->report();
   expect_sum_from({"127.0.0.1", server->port_arg()}, *server);
   expect_sum_from({"::1", server->port_arg()}, *server);
@@ -72,7 +72,7 @@ TEST(IntegTransport, DualStackServerAnswersIpv4AndIpv6) {
 // tries each address of `localhost` until one does not refuse.
 TEST(IntegTransport, LocalhostByName) {
   std::unique_ptr<ServerProcess> server;
-  ASSERT_OK_AND_ASSIGN(server, ServerProcess::start({"localhost", "0"}));
+  ASSERT_OK_AND_ASSIGN(server, start_server({"localhost", "0"}));
   expect_sum_from({"localhost", server->port_arg()}, *server);
   expect_clean_stop(*server, SIGTERM, 1);
 }
@@ -83,7 +83,7 @@ TEST(IntegTransport, UnixPathServerRemovesItsFile) {
   const std::string path = dir.path() + "/s.sock";
   const std::string spec = "unix:" + path;
   std::unique_ptr<ServerProcess> server;
-  ASSERT_OK_AND_ASSIGN(server, ServerProcess::start({spec}));
+  ASSERT_OK_AND_ASSIGN(server, start_server({spec}));
   EXPECT_EQ(server->address().to_string(), spec) << server->report();
   EXPECT_TRUE(is_socket_file(path)) << server->report();
   expect_sum_from({spec}, *server);
@@ -100,7 +100,7 @@ TEST(IntegTransport, AbstractUnixName) {
   const std::string spec =
       "unix:@sockcalc-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
   std::unique_ptr<ServerProcess> server;
-  ASSERT_OK_AND_ASSIGN(server, ServerProcess::start({spec}));
+  ASSERT_OK_AND_ASSIGN(server, start_server({spec}));
   EXPECT_EQ(server->address().to_string(), spec) << server->report();
   EXPECT_TRUE(server->address().is_abstract()) << server->report();
   expect_sum_from({spec}, *server);
@@ -120,7 +120,7 @@ class IntegServerStop : public ::testing::TestWithParam<int> {};
 
 TEST_P(IntegServerStop, ExitsZeroAndLogsCounters) {
   std::unique_ptr<ServerProcess> server;
-  ASSERT_OK_AND_ASSIGN(server, ServerProcess::start({"::1", "0"}));
+  ASSERT_OK_AND_ASSIGN(server, start_server({"::1", "0"}));
   expect_sum_from({"::1", server->port_arg()}, *server);
   expect_clean_stop(*server, GetParam(), 1);
   EXPECT_NE(server->process().err().find("results=1 "), std::string::npos) << server->report();
@@ -134,7 +134,7 @@ INSTANTIATE_TEST_SUITE_P(Server, IntegServerStop, ::testing::Values(SIGTERM, SIG
 // An idle server stops as promptly as a busy one.
 TEST(IntegTransport, IdleServerStopsOnSigterm) {
   std::unique_ptr<ServerProcess> server;
-  ASSERT_OK_AND_ASSIGN(server, ServerProcess::start({"::1", "0"}));
+  ASSERT_OK_AND_ASSIGN(server, start_server({"::1", "0"}));
   expect_clean_stop(*server, SIGTERM, 0);
 }
 

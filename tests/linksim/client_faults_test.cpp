@@ -168,7 +168,6 @@ struct Tally {
 
 // A server and a linksim with `options` in front of it, on ::1.
 struct Link {
-  TempDir dir;
   std::optional<Started> server;
   std::optional<Started> linksim;
 };
@@ -176,11 +175,11 @@ struct Link {
 std::unique_ptr<Link> start_link(const std::vector<std::string>& options) {
   auto link = std::make_unique<Link>();
   std::string why;
-  auto server = start_server(link->dir, "::1", &why);
+  auto server = start_server("::1", &why);
   EXPECT_TRUE(server) << why;
   if (!server) return nullptr;
   link->server.emplace(std::move(*server));
-  auto linksim = start_linksim(link->dir, options, "::1", "::1", link->server->port(), &why);
+  auto linksim = start_linksim(options, "::1", "::1", link->server->port(), &why);
   EXPECT_TRUE(linksim) << why;
   if (!linksim) return nullptr;
   link->linksim.emplace(std::move(*linksim));

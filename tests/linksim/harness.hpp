@@ -6,12 +6,14 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "address/address.hpp"
-#include "process.hpp"
+#include "support/process.hpp"
 
 namespace sockcalc::test {
 
@@ -26,27 +28,65 @@ inline constexpr std::chrono::milliseconds kStartTimeout{10'000};
 /// How long a program may take to exit after SIGTERM.
 inline constexpr std::chrono::milliseconds kStopTimeout{10'000};
 
+/// A program under test: a movable handle on the shared testing::Process, with the linksim
+/// tests' view of it (status as one int, output read on every look, a named dump).
+class Program {
+ public:
+  /// Starts argv[0] (a path) with `argv`; `name` labels dump(). On failure pid() is -1 and
+  /// err() says why.
+  static Program start(const std::vector<std::string>& argv, const std::string& name);
+
+  [[nodiscard]] pid_t pid() const { return process_ ? process_->pid() : -1; }
+  [[nodiscard]] bool running() const { return process_ && !process_->reaped(); }
+
+  /// Sends `signal` to the child (only while it runs).
+  void signal(int signal) const;
+
+  /// Waits up to `timeout` for the child to exit: its exit status (0..255), 128 + N when
+  /// signal N killed it, or nullopt when it still runs.
+  std::optional<int> wait(std::chrono::milliseconds timeout);
+
+  /// Waits up to `timeout` for a complete stderr line containing `needle`; returns the line.
+  /// Gives up early when the child exits without printing it.
+  std::optional<std::string> wait_for_err_line(std::string_view needle,
+                                               std::chrono::milliseconds timeout);
+
+  [[nodiscard]] std::string out() const;  // everything written to stdout so far
+  [[nodiscard]] std::string err() const;  // everything written to stderr so far
+
+  /// "NAME:" plus the command, its status, stdout and stderr, for failure messages.
+  [[nodiscard]] std::string dump() const;
+
+ private:
+  std::unique_ptr<testing::Process> process_;  // null when it could not be started
+  std::string name_;
+  std::string start_error_;
+};
+
 /// A program that printed where it listens.
 struct Started {
-  Process process;
+  Program process;
   Address address;  // with the real port
   [[nodiscard]] std::string port() const { return std::to_string(address.port()); }
 };
+
+/// The lines of `text` that contain `needle`.
+std::vector<std::string> lines_with(const std::string& text, std::string_view needle);
 
 /// The address in a "...listening on ADDRESS" or "...listening on ADDRESS, ..." line.
 std::optional<Address> listening_address(const std::string& line);
 
 /// Starts `server HOST 0`. nullopt (with the output in `why`) when it does not report a port.
-std::optional<Started> start_server(const TempDir& dir, const std::string& host, std::string* why);
+std::optional<Started> start_server(const std::string& host, std::string* why);
 
 /// Starts `linksim OPTIONS... LISTEN_HOST 0 SERVER_HOST SERVER_PORT`.
-std::optional<Started> start_linksim(const TempDir& dir, const std::vector<std::string>& options,
+std::optional<Started> start_linksim(const std::vector<std::string>& options,
                                      const std::string& listen_host, const std::string& server_host,
                                      const std::string& port, std::string* why,
                                      const std::string& name = "linksim");
 
 /// Sends SIGTERM and waits: the exit status, or nullopt when it did not stop in time.
-std::optional<int> stop(Process& p);
+std::optional<int> stop(Program& p);
 
 /// The counters of a linksim summary line ("...: received 10, passed 7, ...; held 0"), by
 /// name ("received", "send failed", ...).
@@ -64,8 +104,7 @@ struct ClientRun {
 };
 
 /// Starts the client program with `args`; call finish() on the result.
-Process start_client(const TempDir& dir, const std::vector<std::string>& args,
-                     const std::string& name);
-ClientRun finish(Process& p, std::chrono::milliseconds timeout);
+Program start_client(const std::vector<std::string>& args, const std::string& name);
+ClientRun finish(Program& p, std::chrono::milliseconds timeout);
 
 }  // namespace sockcalc::test

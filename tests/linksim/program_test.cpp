@@ -61,12 +61,11 @@ class CleanLink : public ::testing::TestWithParam<HostPair> {};
 // (a) No faults: the client through linksim gets the right result, for both operations and
 // both formats (P-4, P-5, P-9), over IPv6, IPv4 and across families.
 TEST_P(CleanLink, ClientGetsTheRightResult) {
-  TempDir dir;
   std::string why;
-  auto server = start_server(dir, GetParam().server, &why);
+  auto server = start_server(GetParam().server, &why);
   ASSERT_TRUE(server) << why;
-  auto linksim = start_linksim(dir, {"--seed", "1"}, GetParam().linksim, GetParam().server,
-                               server->port(), &why);
+  auto linksim =
+      start_linksim({"--seed", "1"}, GetParam().linksim, GetParam().server, server->port(), &why);
   ASSERT_TRUE(linksim) << why;
   const std::vector<std::vector<std::uint32_t>> inputs = {
       {1, 3, 5, 7, 9}, {65536, 65536}, {4294967295u, 2}, {0}, {123456789, 987654321, 3}};
@@ -74,9 +73,8 @@ TEST_P(CleanLink, ClientGetsTheRightResult) {
   for (const auto& operands : inputs) {
     for (auto op : {protocol::Op::sum, protocol::Op::product}) {
       for (auto format : {protocol::Format::integer, protocol::Format::string}) {
-        Process p =
-            start_client(dir, client_args(*linksim, op, format, operands, GetParam().linksim),
-                         "client" + std::to_string(run++));
+        Program p = start_client(client_args(*linksim, op, format, operands, GetParam().linksim),
+                                 "client" + std::to_string(run++));
         const ClientRun r = finish(p, kClientTimeout);
         EXPECT_EQ(r.status, 0) << p.dump();
         EXPECT_EQ(r.out, expected_line(op, operands)) << p.dump();
@@ -102,16 +100,15 @@ INSTANTIATE_TEST_SUITE_P(Families, CleanLink,
 
 // The poll(2) loop relays like the epoll one.
 TEST(LinksimProgram, PollLoopRelaysToo) {
-  TempDir dir;
   std::string why;
-  auto server = start_server(dir, "::1", &why);
+  auto server = start_server("::1", &why);
   ASSERT_TRUE(server) << why;
-  auto linksim = start_linksim(dir, {"--poll"}, "::1", "::1", server->port(), &why);
+  auto linksim = start_linksim({"--poll"}, "::1", "::1", server->port(), &why);
   ASSERT_TRUE(linksim) << why;
   EXPECT_EQ(lines_with(linksim->process.err(), "poller poll").size(), 1u);
   const std::vector<std::uint32_t> operands{2, 3, 7};
-  Process p = start_client(
-      dir, client_args(*linksim, protocol::Op::product, protocol::Format::integer, operands, "::1"),
+  Program p = start_client(
+      client_args(*linksim, protocol::Op::product, protocol::Format::integer, operands, "::1"),
       "client");
   const ClientRun r = finish(p, kClientTimeout);
   EXPECT_EQ(r.out, expected_line(protocol::Op::product, operands)) << p.dump();
@@ -120,20 +117,18 @@ TEST(LinksimProgram, PollLoopRelaysToo) {
 
 // (e) 20 clients at once through one linksim each get their own answer (P-1, P-12).
 TEST(LinksimProgram, TwentyConcurrentClientsEachGetTheirOwnAnswer) {
-  TempDir dir;
   std::string why;
-  auto server = start_server(dir, "::1", &why);
+  auto server = start_server("::1", &why);
   ASSERT_TRUE(server) << why;
-  auto linksim = start_linksim(dir, {"-v"}, "::1", "::1", server->port(), &why);
+  auto linksim = start_linksim({"-v"}, "::1", "::1", server->port(), &why);
   ASSERT_TRUE(linksim) << why;
   constexpr int kClients = 20;
-  std::vector<Process> clients;
+  std::vector<Program> clients;
   std::vector<std::vector<std::uint32_t>> operands;
   for (std::uint32_t i = 0; i < kClients; ++i) {
     operands.push_back({1000 * i, i, 7});
     clients.push_back(
-        start_client(dir,
-                     client_args(*linksim, protocol::Op::sum,
+        start_client(client_args(*linksim, protocol::Op::sum,
                                  i % 2 ? protocol::Format::string : protocol::Format::integer,
                                  operands.back(), "::1"),
                      "client" + std::to_string(i)));
@@ -156,19 +151,17 @@ TEST(LinksimProgram, TwentyConcurrentClientsEachGetTheirOwnAnswer) {
 // (f) --max-flows 4 with 10 clients at once: flows are evicted, every client still gets its
 // answer (a reply lost with an evicted flow is retransmitted for), and the summary says so.
 TEST(LinksimProgram, MaxFlowsFourServesTenClients) {
-  TempDir dir;
   std::string why;
-  auto server = start_server(dir, "::1", &why);
+  auto server = start_server("::1", &why);
   ASSERT_TRUE(server) << why;
-  auto linksim = start_linksim(dir, {"-v", "--max-flows", "4"}, "::1", "::1", server->port(), &why);
+  auto linksim = start_linksim({"-v", "--max-flows", "4"}, "::1", "::1", server->port(), &why);
   ASSERT_TRUE(linksim) << why;
   EXPECT_EQ(lines_with(linksim->process.err(), "flows: at most 4,").size(), 1u);
   constexpr int kClients = 10;
-  std::vector<Process> clients;
+  std::vector<Program> clients;
   for (std::uint32_t i = 0; i < kClients; ++i) {
     clients.push_back(
-        start_client(dir,
-                     client_args(*linksim, protocol::Op::product, protocol::Format::integer, {i, 3},
+        start_client(client_args(*linksim, protocol::Op::product, protocol::Format::integer, {i, 3},
                                  "::1", {"--timeout", "50"}),
                      "client" + std::to_string(i)));
   }
@@ -192,7 +185,6 @@ TEST(LinksimProgram, MaxFlowsFourServesTenClients) {
 
 // (g) Usage errors exit 2 and say how to get help; out-of-range rates are not wrapped.
 TEST(LinksimProgram, UsageErrorsExitTwo) {
-  TempDir dir;
   const std::vector<std::vector<std::string>> bad = {
       {"--loss", "150", "::1", "0", "::1", "9"},
       {"-l", "100.5", "::1", "0", "::1", "9"},
@@ -221,21 +213,19 @@ TEST(LinksimProgram, UsageErrorsExitTwo) {
   for (const auto& args : bad) {
     std::vector<std::string> argv{kLinksimPath};
     argv.insert(argv.end(), args.begin(), args.end());
-    Process p = Process::start(argv, dir.path(), "bad" + std::to_string(i++));
+    Program p = Program::start(argv, "bad" + std::to_string(i++));
     EXPECT_EQ(p.wait(kStopTimeout), 2) << p.dump();
     EXPECT_NE(p.err().find("Try 'linksim --help'."), std::string::npos) << p.dump();
     EXPECT_EQ(lines_with(p.err(), "listening on").size(), 0u) << p.dump();
   }
-  Process range =
-      Process::start({kLinksimPath, "--loss", "150", "::1", "0", "::1", "9"}, dir.path(), "range");
+  Program range = Program::start({kLinksimPath, "--loss", "150", "::1", "0", "::1", "9"}, "range");
   range.wait(kStopTimeout);
   EXPECT_NE(range.err().find("invalid loss '150': must be a percentage 0..100"), std::string::npos)
       << range.dump();
 }
 
 TEST(LinksimProgram, HelpListsEveryOptionAndVersionPrints) {
-  TempDir dir;
-  Process help = Process::start({kLinksimPath, "--help"}, dir.path(), "help");
+  Program help = Program::start({kLinksimPath, "--help"}, "help");
   ASSERT_EQ(help.wait(kStopTimeout), 0) << help.dump();
   for (const char* option :
        {"--direction", "-l, --loss", "--dup", "--reorder", "-d, --delay", "-j, --jitter",
@@ -244,7 +234,7 @@ TEST(LinksimProgram, HelpListsEveryOptionAndVersionPrints) {
         "-V, --version"}) {
     EXPECT_NE(help.out().find(option), std::string::npos) << option;
   }
-  Process version = Process::start({kLinksimPath, "--version"}, dir.path(), "version");
+  Program version = Program::start({kLinksimPath, "--version"}, "version");
   ASSERT_EQ(version.wait(kStopTimeout), 0) << version.dump();
   EXPECT_EQ(version.out().rfind("linksim (sockcalc) ", 0), 0u) << version.out();
 }
@@ -252,9 +242,8 @@ TEST(LinksimProgram, HelpListsEveryOptionAndVersionPrints) {
 // (g) SIGTERM and SIGINT stop linksim with status 0 and the summary per direction and flows.
 TEST(LinksimProgram, SignalsStopWithStatusZeroAndSummary) {
   for (int sig : {SIGTERM, SIGINT}) {
-    TempDir dir;
     std::string why;
-    auto linksim = start_linksim(dir, {"-l", "10"}, "::1", "::1", "9", &why);
+    auto linksim = start_linksim({"-l", "10"}, "::1", "::1", "9", &why);
     ASSERT_TRUE(linksim) << why;
     linksim->process.signal(sig);
     ASSERT_EQ(linksim->process.wait(kStopTimeout), 0) << linksim->process.dump();
@@ -275,10 +264,8 @@ TEST(LinksimProgram, SignalsStopWithStatusZeroAndSummary) {
 
 // Startup prints every effective parameter and the seed, random when none is given.
 TEST(LinksimProgram, PrintsParametersAndSeed) {
-  TempDir dir;
   std::string why;
-  auto given = start_linksim(dir,
-                             {"-s", "99", "--direction", "forward", "-l", "30", "--direction",
+  auto given = start_linksim({"-s", "99", "--direction", "forward", "-l", "30", "--direction",
                               "reverse", "--dup", "12.5", "-j", "20"},
                              "::1", "::1", "9", &why, "given");
   ASSERT_TRUE(given) << why;
@@ -298,7 +285,7 @@ TEST(LinksimProgram, PrintsParametersAndSeed) {
       << err;
   EXPECT_EQ(lines_with(err, "idle timeout 60 s").size(), 1u) << err;
 
-  auto random = start_linksim(dir, {}, "::1", "::1", "9", &why, "random");
+  auto random = start_linksim({}, "::1", "::1", "9", &why, "random");
   ASSERT_TRUE(random) << why;
   EXPECT_EQ(lines_with(random->process.err(), " (random); replay with --seed ").size(), 1u)
       << random->process.err();
@@ -308,14 +295,12 @@ TEST(LinksimProgram, PrintsParametersAndSeed) {
 
 // -v: one line per datagram with direction, client, size, bytes in hex, meaning and decision.
 TEST(LinksimProgram, VerboseLogsEachDecision) {
-  TempDir dir;
   std::string why;
-  auto server = start_server(dir, "::1", &why);
+  auto server = start_server("::1", &why);
   ASSERT_TRUE(server) << why;
-  auto linksim = start_linksim(dir, {"-v"}, "::1", "::1", server->port(), &why);
+  auto linksim = start_linksim({"-v"}, "::1", "::1", server->port(), &why);
   ASSERT_TRUE(linksim) << why;
-  Process p = start_client(
-      dir,
+  Program p = start_client(
       client_args(*linksim, protocol::Op::sum, protocol::Format::integer, {1, 3, 5, 7, 9}, "::1"),
       "client");
   const ClientRun r = finish(p, kClientTimeout);
@@ -348,13 +333,12 @@ std::vector<std::string> decisions(const std::string& err, const std::string& di
 
 // The same seed and the same traffic give the same decisions; another seed does not.
 std::pair<std::vector<std::string>, std::vector<std::string>> replay(const std::string& seed) {
-  TempDir dir;
   std::string why;
-  auto server = start_server(dir, "::1", &why);
+  auto server = start_server("::1", &why);
   EXPECT_TRUE(server) << why;
   if (!server) return {};
   auto linksim = start_linksim(
-      dir, {"-v", "--seed", seed, "--loss", "40", "--dup", "20", "--corrupt", "20", "--cut", "10"},
+      {"-v", "--seed", seed, "--loss", "40", "--dup", "20", "--corrupt", "20", "--cut", "10"},
       "::1", "::1", server->port(), &why);
   EXPECT_TRUE(linksim) << why;
   if (!linksim) return {};

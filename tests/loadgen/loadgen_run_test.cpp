@@ -15,14 +15,23 @@
 
 #include <gtest/gtest.h>
 
-#include "child.hpp"
 #include "fake_peer.hpp"
 #include "json_lite.hpp"
 #include "loadgen/sockperf_wire.hpp"
 #include "socket/datagram_socket.hpp"
+#include "support/process.hpp"
 
 namespace sockcalc::loadgen_test {
 namespace {
+
+using std::chrono::milliseconds;
+using testing::Process;
+using testing::run_program;
+using testing::RunResult;
+
+/// How long a test waits for something that should happen at once (a ready line, an exit
+/// after a signal): generous for a loaded machine and a sanitized build.
+constexpr milliseconds kPatience{10000};
 
 const std::string kLoadgen = SOCKCALC_LOADGEN_BIN;
 const std::string kServer = SOCKCALC_SERVER_BIN;
@@ -34,12 +43,9 @@ RunResult loadgen(const std::vector<std::string>& args) {
   return run_program(kLoadgen, args, kRunLimit);
 }
 
-std::string dump(const RunResult& r) {
-  return "\n--- loadgen stdout ---\n" + r.out + "\n--- loadgen stderr ---\n" + r.err +
-         (r.start_error.empty() ? "" : "\n--- start error ---\n" + r.start_error);
-}
+std::string dump(const RunResult& r) { return "\n" + r.report; }
 
-int exit_code(const RunResult& r) { return r.status && r.status->exited ? r.status->code : -1; }
+int exit_code(const RunResult& r) { return r.status.exited ? r.status.code : -1; }
 
 json::Value parse_json_or_fail(const RunResult& r) {
   auto v = json::parse(r.out);
@@ -77,20 +83,20 @@ void expect_consistent(const json::Value& j, const RunResult& r) {
 
 // A server program of this build, on `address`; its real address from its ready line.
 struct RunningServer {
-  std::unique_ptr<Child> child;
+  std::unique_ptr<Process> child;
   std::string address;  // "[::1]:40000" or "unix:/tmp/..."
 };
 
 RunningServer start_server(const std::vector<std::string>& args) {
   RunningServer s;
-  std::string error;
-  s.child = Child::start(kServer, args, &error);
-  EXPECT_TRUE(s.child) << error;
-  if (!s.child) return s;
+  auto started = Process::start(kServer, args);
+  EXPECT_TRUE(started) << started.error().message();
+  if (!started) return s;
+  s.child = std::move(*started);
   const std::string prefix = "server: listening on ";
-  auto line = s.child->wait_for_stderr_line(prefix, kPatience);
+  auto line = s.child->wait_for_line(prefix, kPatience);
   EXPECT_TRUE(line) << "no ready line; stderr:\n" << s.child->err();
-  if (line) s.address = line->substr(line->find(prefix) + prefix.size());
+  if (line) s.address = *line;
   return s;
 }
 
@@ -329,10 +335,10 @@ TEST(LoadgenRun, SockperfModeAgainstRealSockperfServer) {
   if (sockperf.empty()) GTEST_SKIP() << "sockperf is not installed (Debian package sockperf)";
   const auto port = free_udp_port(Family::v4);
   ASSERT_NE(port, 0);
-  std::string error;
-  auto sp =
-      Child::start(sockperf, {"server", "-i", "127.0.0.1", "-p", std::to_string(port)}, &error);
-  ASSERT_TRUE(sp) << error;
+  auto started =
+      Process::start(sockperf, {"server", "-i", "127.0.0.1", "-p", std::to_string(port)});
+  ASSERT_TRUE(started) << started.error().message();
+  const std::unique_ptr<Process> sp = std::move(*started);
   ASSERT_TRUE(sockperf_answers(port)) << "sockperf server never answered; its output:\n"
                                       << sp->out() << sp->err();
   const auto r = loadgen({"--sockperf", "-c", "4", "-d", "1", "-w", "0.2", "--json", "--server-pid",
@@ -345,7 +351,7 @@ TEST(LoadgenRun, SockperfModeAgainstRealSockperfServer) {
   EXPECT_EQ(num(j, "measured", "wrong"), 0);
   EXPECT_EQ(num(j, "measured", "malformed"), 0);
   EXPECT_TRUE(j["server_cpu"].is_object());
-  sp->stop(SIGTERM);
+  sp->terminate();
 }
 
 // ---- Usage ----

@@ -13,7 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "client/client.hpp"
-#include "process.hpp"
+#include "programs.hpp"
 #include "protocol/codec.hpp"
 #include "socket/datagram_socket.hpp"
 
@@ -83,7 +83,7 @@ void storm(const DatagramSocket& garbage, const Address& server, std::mt19937_64
 }
 
 TEST(GarbageStorm, P7_ServerSurvivesAndStaysCorrectWithoutGrowing) {
-  auto server = ServerProcess::start({"::1", "0"});
+  auto server = integration::start_server({"::1", "0"});
   ASSERT_TRUE(server) << server.error().message();
   const Address target = (*server)->address();
   const pid_t pid = (*server)->process().pid();

@@ -12,7 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "client/client.hpp"
-#include "process.hpp"
+#include "programs.hpp"
 #include "protocol/codec.hpp"
 #include "socket/datagram_socket.hpp"
 
@@ -32,7 +32,7 @@ std::uint64_t counter(const std::string& log, const std::string& name) {
 }
 
 TEST(RateLimit, FloodFromOneSourceIsLimitedWhileAnotherIsServed) {
-  auto server = ServerProcess::start(
+  auto server = integration::start_server(
       {"--threads", "1", "--rate-limit", std::to_string(kLimit), "127.0.0.1", "0"});
   ASSERT_TRUE(server) << server.error().message();
   const Address target = (*server)->address();

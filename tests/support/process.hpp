@@ -1,6 +1,6 @@
-// tests/integration/process.hpp -- internal to tests/integration.
-// Process: a child program started with posix_spawn, its stdout and stderr captured through
-// pipes, stopped by pid when the object dies; ServerProcess and run_program() build on it.
+// tests/support/process.hpp -- public to every test program (library sockcalc_test_support).
+// Process: a child program started with posix_spawn, stdout and stderr read through pipes,
+// stopped by pid on destruction; ServerProcess, run_program(), TempDir. Callers pass the paths.
 // An object belongs to the thread that created it; distinct objects are independent.
 #pragma once
 
@@ -19,7 +19,7 @@
 #include "address/address.hpp"
 #include "core/result.hpp"
 
-namespace sockcalc::integration {
+namespace sockcalc::testing {
 
 using std::chrono::milliseconds;
 
@@ -118,16 +118,14 @@ struct RunResult {
 RunResult run_program(const std::string& program, const std::vector<std::string>& args,
                       milliseconds timeout = kPatience);
 
-/// The client binary under test, run to its end.
-RunResult run_client(const std::vector<std::string>& args, milliseconds timeout = kPatience);
-
-/// The server binary under test, running until stop() or destruction.
+/// A server program (the path of a build of tools/server), running until stop() or destruction.
 class ServerProcess {
  public:
-  /// Starts the server with `args` and waits (up to `timeout`) for its line
+  /// Starts `program` with `args` and waits (up to `timeout`) for its line
   /// "server: listening on ADDRESS", then parses ADDRESS. On failure the error says why and
   /// carries the server's output.
-  static Result<std::unique_ptr<ServerProcess>> start(const std::vector<std::string>& args,
+  static Result<std::unique_ptr<ServerProcess>> start(const std::string& program,
+                                                      const std::vector<std::string>& args,
                                                       milliseconds timeout = kPatience);
 
   /// The address the server reported, with the real port.
@@ -165,4 +163,4 @@ class TempDir {
   std::string path_;
 };
 
-}  // namespace sockcalc::integration
+}  // namespace sockcalc::testing

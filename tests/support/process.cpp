@@ -1,5 +1,7 @@
-// tests/integration/process.cpp -- implementation of tests/integration/process.hpp.
-#include "process.hpp"
+// tests/support/process.cpp -- implementation of tests/support/process.hpp.
+// posix_spawn with pipes; waits poll the pipes and a pidfd against deadlines.
+// One thread per object.
+#include "support/process.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -17,7 +19,7 @@
 
 extern char** environ;
 
-namespace sockcalc::integration {
+namespace sockcalc::testing {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -283,13 +285,10 @@ RunResult run_program(const std::string& program, const std::vector<std::string>
   return r;
 }
 
-RunResult run_client(const std::vector<std::string>& args, milliseconds timeout) {
-  return run_program(SOCKCALC_CLIENT_BIN, args, timeout);
-}
-
-Result<std::unique_ptr<ServerProcess>> ServerProcess::start(const std::vector<std::string>& args,
+Result<std::unique_ptr<ServerProcess>> ServerProcess::start(const std::string& program,
+                                                            const std::vector<std::string>& args,
                                                             milliseconds timeout) {
-  auto p = Process::start(SOCKCALC_SERVER_BIN, args);
+  auto p = Process::start(program, args);
   if (!p) return p.error();
   constexpr std::string_view kReady = "server: listening on ";
   const auto line = (*p)->wait_for_line(kReady, timeout);
@@ -317,8 +316,8 @@ bool ServerProcess::stop(int signal) {
 Result<TempDir> TempDir::create() {
   std::string base = "/tmp";
   if (const char* env = std::getenv("TMPDIR"); env != nullptr && *env == '/') base = env;
-  std::string templ = base + "/sockcalc-integ-XXXXXX";
-  if (templ.size() > kMaxTempDirLength) templ = "/tmp/sockcalc-integ-XXXXXX";
+  std::string templ = base + "/sockcalc-test-XXXXXX";
+  if (templ.size() > kMaxTempDirLength) templ = "/tmp/sockcalc-test-XXXXXX";
   if (::mkdtemp(templ.data()) == nullptr) {
     return errno_error(errno, "cannot create a directory like " + templ);
   }
@@ -331,4 +330,4 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
-}  // namespace sockcalc::integration
+}  // namespace sockcalc::testing
