@@ -131,8 +131,14 @@ TEST(GarbageStorm, P7_ServerSurvivesAndStaysCorrectWithoutGrowing) {
             << rss_before << " -> " << rss_after << " KiB, open fds " << fds_before << " -> "
             << fds_after << "\n";
   EXPECT_EQ(fds_after, fds_before);
+#if defined(__SANITIZE_THREAD__)
+  // ThreadSanitizer's runtime grows the instrumented server's memory by itself (shadow memory,
+  // history): its RSS says nothing about the server. The other builds check it.
+  std::cout << "RSS not checked under ThreadSanitizer\n";
+#else
   // The server allocates nothing per datagram; allow a few pages of allocator noise.
   EXPECT_LE(rss_after - rss_before, 256) << "RSS grew from " << rss_before << " KiB";
+#endif
   EXPECT_TRUE((*server)->stop()) << (*server)->report();
   EXPECT_TRUE((*server)->process().status().exited_with(0)) << (*server)->report();
 }
