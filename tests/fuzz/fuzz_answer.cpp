@@ -30,8 +30,8 @@ void check_answer(std::span<const std::byte> datagram) {
   const auto decoded = protocol::decode_request(held, datagram.size());
   if (a.fault) {
     require(!decoded.ok() && *decoded.fault == *a.fault);
-    require(reply[0] == std::byte{0});                               // P-8: S = 0
-    require(a.size <= std::max<std::size_t>(datagram.size(), 1));    // P-8: never longer
+    require(reply[0] == std::byte{0});                             // P-8: S = 0
+    require(a.size <= std::max<std::size_t>(datagram.size(), 1));  // P-8: never longer
     return;
   }
   require(decoded.ok() && datagram.size() <= wire::kMaxRequestSize);
