@@ -32,6 +32,7 @@ struct Flow {
   std::uint64_t id = 0;     // unique for the run, never reused
   Address peer;             // the client
   DatagramSocket upstream;  // connected to the server: its replies belong to this client only
+  Address upstream_local;   // upstream's own address, for captures (set when a capture is on)
   Clock::time_point last_active;
   std::array<std::optional<HeldDatagram>, kDirections> held;  // one reorder slot a direction
   /// The format the client's last request asked for (F bit), to describe the replies in -v.

@@ -94,6 +94,10 @@ struct Relay::State {
   void log(const std::string& line) const {
     if (options.log) options.log(line);
   }
+  void report_wire(const Address& from, const Address& to, protocol::Bytes bytes,
+                   std::size_t wire_length) const {
+    if (options.wire) options.wire(WireRecord{from, to, bytes, wire_length});
+  }
 
   RelayOptions options;
   std::vector<FaultDecider> deciders;  // indexed by as_index(Direction)
@@ -190,6 +194,8 @@ void Relay::State::read_clients(Clock::time_point now) {
       log("cannot receive on " + local.to_string() + ": " + std::strerror(rx.error));
       return;
     }
+    const protocol::Bytes bytes(buffer.data(), rx.held);
+    report_wire(peer, local, bytes, rx.wire_length);
     Flow* flow = flows.find(peer);
     if (flow == nullptr) flow = open_flow(peer, now);
     if (flow == nullptr) continue;  // counted as a failed flow
@@ -199,7 +205,7 @@ void Relay::State::read_clients(Clock::time_point now) {
       flow->format =
           (byte0 & wire::kFormatMask) != 0 ? protocol::Format::string : protocol::Format::integer;
     }
-    relay(Direction::forward, *flow, protocol::Bytes(buffer.data(), rx.held), rx.wire_length, now);
+    relay(Direction::forward, *flow, bytes, rx.wire_length, now);
   }
 }
 
@@ -217,7 +223,9 @@ void Relay::State::read_server(std::uint64_t flow_id, Clock::time_point now) {
       continue;
     }
     flows.touch(*flow, now);
-    relay(Direction::reverse, *flow, protocol::Bytes(buffer.data(), rx.held), rx.wire_length, now);
+    const protocol::Bytes bytes(buffer.data(), rx.held);
+    report_wire(options.server, flow->upstream_local, bytes, rx.wire_length);
+    relay(Direction::reverse, *flow, bytes, rx.wire_length, now);
   }
 }
 
@@ -307,8 +315,10 @@ void Relay::State::send(Direction dir, std::uint64_t flow_id, const Address& pee
   int err = 0;
   if (dir == Direction::reverse) {
     err = listen.send_to(bytes, peer);
+    if (err == 0) report_wire(local, peer, bytes, bytes.size());
   } else if (const Flow* flow = flows.find_id(flow_id); flow != nullptr) {
     err = flow->upstream.send(bytes);
+    if (err == 0) report_wire(flow->upstream_local, options.server, bytes, bytes.size());
   } else {
     ++stats[dir].orphaned;
     return;
@@ -363,8 +373,9 @@ Flow* Relay::State::open_flow(const Address& peer, Clock::time_point now) {
   }
   ++stats.flows.created;
   stats.flows.active = flows.size();
-  if (options.log) {
+  if (options.log || options.wire) {
     const auto up = flow.upstream.local_address();
+    if (up) flow.upstream_local = *up;
     log("flow " + peer.to_string() + " created (upstream " +
         (up ? up->to_string() : std::string("?")) + ")");
   }

@@ -34,6 +34,15 @@ struct TraceRecord {
   std::string_view action;  // the decision: "drop", "pass", "cut to 3, delay 12 ms", ...
 };
 
+/// One datagram as it crossed one of linksim's sockets, for captures (--pcap): what arrived,
+/// before any fault, and each copy that left, after them.
+struct WireRecord {
+  const Address& from;
+  const Address& to;
+  protocol::Bytes bytes;    // as held (received) or as sent
+  std::size_t wire_length;  // its real length (received: may exceed bytes.size())
+};
+
 /// Defaults match the linksim program's; docs/LINKSIM.md explains each.
 struct RelayOptions {
   std::vector<Address> listen;                    // candidates: the first one that binds is used
@@ -52,6 +61,9 @@ struct RelayOptions {
   PollerKind poller = PollerKind::epoll;
   /// Called for every datagram received, with the decision taken; empty on the fast path.
   std::function<void(const TraceRecord&)> trace;
+  /// Called for every datagram received and every copy sent, with both ends; empty on the fast
+  /// path. A copy the kernel refused is not reported.
+  std::function<void(const WireRecord&)> wire;
   /// Called with one line (no newline) for every flow created, expired or evicted and every
   /// socket error; empty by default.
   std::function<void(const std::string&)> log;

@@ -9,10 +9,12 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "capture/pcap_writer.hpp"
 #include "cli.hpp"
 #include "linksim/relay.hpp"
 #include "protocol/describe.hpp"
@@ -66,6 +68,8 @@ Other options:
                          1..10000000; more are dropped and counted (default 10000)
       --max-held-bytes N bytes of those copies, 1..2^32    (default 67108864)
       --poll             use poll(2) instead of epoll
+      --pcap FILE        write every datagram received and sent, on both sides,
+                         to FILE, a pcap capture Wireshark reads (no root needed)
   -v, --verbose          log every datagram: direction, client, bytes in hex,
                          meaning, decision; and every flow created or closed
   -h, --help             show this help and exit
@@ -90,8 +94,25 @@ struct Config {
   linksim::RelayOptions relay;
   std::optional<std::uint64_t> seed;
   bool verbose = false;
+  std::string pcap_path;
   std::vector<std::string> positionals;
 };
+
+// The --pcap capture: every datagram as it crossed one of linksim's sockets. Written by the
+// relay's thread only.
+std::optional<capture::PcapWriter> g_pcap;
+
+void capture_datagram(const linksim::WireRecord& r) {
+  static bool failed = false;  // after a failed write the writer refuses the rest: say it once
+  const auto now = std::chrono::system_clock::now();
+  const Status st = r.wire_length > r.bytes.size()
+                        ? g_pcap->write_truncated(r.from, r.to, r.bytes, r.wire_length, now)
+                        : g_pcap->write(r.from, r.to, r.bytes, now);
+  if (!st && !failed) {
+    failed = true;
+    std::cerr << "linksim: " << st.error().message() << "; the capture stops here\n";
+  }
+}
 
 double parse_decimal_or_die(std::string_view text, std::string_view what, double min, double max,
                             std::string_view unit) {
@@ -137,6 +158,7 @@ enum LongOnly : int {
   kMaxHeld,
   kMaxHeldBytes,
   kPoll,
+  kPcap,
 };
 
 // Applies one fault option to every selected direction.
@@ -195,6 +217,7 @@ Config parse(int argc, char** argv) {
                                  {"max-held", required_argument, nullptr, kMaxHeld},
                                  {"max-held-bytes", required_argument, nullptr, kMaxHeldBytes},
                                  {"poll", no_argument, nullptr, kPoll},
+                                 {"pcap", required_argument, nullptr, kPcap},
                                  {"verbose", no_argument, nullptr, 'v'},
                                  {"help", no_argument, nullptr, 'h'},
                                  {"version", no_argument, nullptr, 'V'},
@@ -245,6 +268,9 @@ Config parse(int argc, char** argv) {
         break;
       case kPoll:
         c.relay.poller = linksim::PollerKind::poll;
+        break;
+      case kPcap:
+        c.pcap_path = optarg;
         break;
       case 'v':
         c.verbose = true;
@@ -339,6 +365,12 @@ int main(int argc, char** argv) {
     c.relay.trace = trace;
     c.relay.log = [](const std::string& line) { std::cerr << "linksim: " << line << '\n'; };
   }
+  if (!c.pcap_path.empty()) {
+    auto writer = capture::PcapWriter::open(c.pcap_path, capture::Link::ip);
+    if (!writer) cli::die(writer.error().message(), kExitFailure);
+    g_pcap.emplace(std::move(*writer));
+    c.relay.wire = capture_datagram;
+  }
   raise_fd_limit(c.relay.max_flows);
   print_parameters(c.relay, c.relay.seed, seed_given);
 
@@ -351,6 +383,14 @@ int main(int argc, char** argv) {
             << relay->server_address().to_string() << std::endl;
 
   const Status st = relay->run();
+  if (g_pcap) {
+    const std::uint64_t records = g_pcap->records();
+    if (const Status closed = g_pcap->close(); !closed) {
+      std::cerr << "linksim: " << closed.error().message() << '\n';
+    } else {
+      std::cerr << "linksim: wrote " << records << " datagrams to " << g_pcap->path() << '\n';
+    }
+  }
   const linksim::RelayStats& s = relay->stats();
   std::cerr << "linksim: stopped\n";
   for (Direction d : {Direction::forward, Direction::reverse}) {
