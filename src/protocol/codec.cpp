@@ -2,7 +2,9 @@
 #include "protocol/codec.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
+#include <functional>
 
 namespace sockcalc::protocol {
 namespace {
@@ -10,8 +12,11 @@ namespace {
 std::uint8_t byte_at(Bytes b, std::size_t i) { return std::to_integer<std::uint8_t>(b[i]); }
 
 std::uint32_t load_be32(Bytes b, std::size_t offset) {
-  return (std::uint32_t{byte_at(b, offset)} << 24) | (std::uint32_t{byte_at(b, offset + 1)} << 16) |
-         (std::uint32_t{byte_at(b, offset + 2)} << 8) | std::uint32_t{byte_at(b, offset + 3)};
+  // Written over one pointer, the compiler turns the four loads into one load and a byte swap.
+  const std::byte* p = b.subspan(offset, wire::kOperandSize).data();
+  return (std::to_integer<std::uint32_t>(p[0]) << 24) |
+         (std::to_integer<std::uint32_t>(p[1]) << 16) |
+         (std::to_integer<std::uint32_t>(p[2]) << 8) | std::to_integer<std::uint32_t>(p[3]);
 }
 
 void store_be32(MutableBytes b, std::size_t offset, std::uint32_t v) {
@@ -19,6 +24,31 @@ void store_be32(MutableBytes b, std::size_t offset, std::uint32_t v) {
   b[offset + 1] = std::byte(v >> 16);
   b[offset + 2] = std::byte(v >> 8);
   b[offset + 3] = std::byte(v);
+}
+
+// `op` over the n operands load(0), ..., load(n - 1). Unsigned arithmetic wraps modulo 2^32 by
+// definition: exactly P-9. Four partial results side by side, so that each step waits for the one
+// four operands back instead of the one just before (a multiplication takes several cycles);
+// both operations are associative and commutative, so the result is that of a plain loop.
+template <typename Combine, typename Load>
+std::uint32_t fold(std::uint32_t identity, std::size_t n, Combine combine, Load load) {
+  std::uint32_t a0 = identity, a1 = identity, a2 = identity, a3 = identity;
+  std::size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    a0 = combine(a0, load(i));
+    a1 = combine(a1, load(i + 1));
+    a2 = combine(a2, load(i + 2));
+    a3 = combine(a3, load(i + 3));
+  }
+  for (; i < n; ++i) a0 = combine(a0, load(i));
+  return combine(combine(a0, a1), combine(a2, a3));
+}
+
+// The operation is chosen once, outside the loop, so that each loop is a plain reduction.
+template <typename Load>
+std::uint32_t fold(Op op, std::size_t n, Load load) {
+  if (op == Op::product) return fold(1u, n, std::multiplies<std::uint32_t>{}, load);
+  return fold(0u, n, std::plus<std::uint32_t>{}, load);
 }
 
 // Checks the header and length rules in the order of P-6; the payload is not read.
@@ -122,8 +152,8 @@ std::string_view to_string(RequestError error) {
   return "?";
 }
 
-DecodedRequest decode_request(Bytes held, std::size_t wire_length) {
-  DecodedRequest out;
+CheckedRequest check_request(Bytes held, std::size_t wire_length) {
+  CheckedRequest out;
   // A datagram can only be judged on bytes we hold; a length below what we hold is a caller bug
   // we refuse rather than read past.
   if (wire_length < held.size()) held = held.first(wire_length);
@@ -139,11 +169,24 @@ DecodedRequest decode_request(Bytes held, std::size_t wire_length) {
     return out;
   }
   const std::uint8_t h = byte_at(held, 0);
-  out.request.unused = (h & wire::kRequestUnusedMask) >> wire::kRequestUnusedShift;
-  out.request.op = static_cast<Op>((h & wire::kOpcodeMask) >> wire::kOpcodeShift);
-  out.request.format = static_cast<Format>(h & wire::kFormatMask);
-  for (std::size_t off = wire::kHeaderSize; off < wire_length; off += wire::kOperandSize) {
-    out.request.operands.push_back(load_be32(held, off));
+  out.view.unused = (h & wire::kRequestUnusedMask) >> wire::kRequestUnusedShift;
+  out.view.op = static_cast<Op>((h & wire::kOpcodeMask) >> wire::kOpcodeShift);
+  out.view.format = static_cast<Format>(h & wire::kFormatMask);
+  out.view.operands = held.subspan(wire::kHeaderSize);
+  return out;
+}
+
+DecodedRequest decode_request(Bytes held, std::size_t wire_length) {
+  DecodedRequest out;
+  const CheckedRequest checked = check_request(held, wire_length);
+  out.fault = checked.fault;
+  if (!checked.ok()) return out;
+  const RequestView& v = checked.view;
+  out.request.unused = v.unused;
+  out.request.op = v.op;
+  out.request.format = v.format;
+  for (std::size_t off = 0; off < v.operands.size(); off += wire::kOperandSize) {
+    out.request.operands.push_back(load_be32(v.operands, off));
   }
   return out;
 }
@@ -162,10 +205,12 @@ std::size_t encode_request(const Request& request, MutableBytes out) {
 }
 
 std::uint32_t compute(Op op, std::span<const std::uint32_t> operands) {
-  // Unsigned arithmetic wraps modulo 2^32 by definition: exactly P-9.
-  std::uint32_t acc = op == Op::product ? 1u : 0u;
-  for (std::uint32_t v : operands) acc = op == Op::product ? acc * v : acc + v;
-  return acc;
+  return fold(op, operands.size(), [operands](std::size_t i) { return operands[i]; });
+}
+
+std::uint32_t compute_wire(Op op, Bytes operands) {
+  return fold(op, operands.size() / wire::kOperandSize,
+              [operands](std::size_t i) { return load_be32(operands, i * wire::kOperandSize); });
 }
 
 std::size_t encode_success_reply(std::uint32_t value, Format format, MutableBytes out) {
@@ -175,11 +220,11 @@ std::size_t encode_success_reply(std::uint32_t value, Format format, MutableByte
     store_be32(out, wire::kHeaderSize, value);
     return wire::kHeaderSize + wire::kIntegerResultSize;
   }
-  char digits[wire::kMaxDigits];
-  const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, value);
-  const auto n = static_cast<std::size_t>(end - digits);
-  for (std::size_t i = 0; i < n; ++i) out[wire::kHeaderSize + i] = std::byte(digits[i]);
-  return wire::kHeaderSize + n;
+  // The digits go straight into the reply (char may alias any object's bytes); `out` holds
+  // the longest, kMaxDigits, as checked above.
+  char* const start = reinterpret_cast<char*>(out.data());
+  const auto [end, ec] = std::to_chars(start + wire::kHeaderSize, start + out.size(), value);
+  return static_cast<std::size_t>(end - start);
 }
 
 std::size_t format_reason(const RequestFault& fault, std::span<char> out) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <span>
@@ -42,14 +43,26 @@ struct SendOutcome {
 
 enum class IoMechanism { simple, batch };
 
+/// What a receive does when no datagram is queued.
+enum class RecvWait {
+  no,       // returns 0 at once
+  for_one,  // sleeps until one arrives, the socket's receive timeout passes (SO_RCVTIMEO), a
+            // signal interrupts it, or the socket is shut down for reading; needs a socket
+            // made ready by prepare_waiting_receive()
+};
+
 class DatagramIo {
  public:
   virtual ~DatagramIo() = default;
 
-  /// Receives up to rx().size() datagrams without blocking; returns how many were filled
-  /// (0: none ready). `error` gets the errno of a failure other than "nothing to read".
-  virtual std::size_t recv(int& error) = 0;
-  /// Sends tx()[0, n), looping until each one was sent or refused; sets each slot's error.
+  /// Receives up to rx().size() datagrams; returns how many were filled (0: none ready).
+  /// Only the first one is waited for, as `wait` says; the others are those already queued.
+  /// `error` gets the errno of a failure other than "nothing to read" (EAGAIN, EINTR).
+  /// After shutdown(SHUT_RD) a waiting receive returns at once with one slot of 0 bytes from an
+  /// unnamed peer: the caller tells it from a datagram by the reason it shut the socket down.
+  virtual std::size_t recv(RecvWait wait, int& error) = 0;
+  /// Sends tx()[0, n) without blocking, looping until each one was sent or refused; sets each
+  /// slot's error.
   virtual SendOutcome send(std::size_t n) = 0;
 
   std::span<RxSlot> rx() { return rx_; }
@@ -64,5 +77,11 @@ class DatagramIo {
 
 /// The one factory: recvfrom/sendto (batch of 1) or recvmmsg/sendmmsg (batch of `batch`).
 std::unique_ptr<DatagramIo> make_datagram_io(IoMechanism mechanism, int fd, std::size_t batch);
+
+/// Readies `fd` for RecvWait::for_one: clears O_NONBLOCK (of the open file, so of every worker
+/// sharing it; sends and RecvWait::no receives pass MSG_DONTWAIT and never block) and sets
+/// SO_RCVTIMEO to `tick`, the longest a waiting receive sleeps. Returns 0, or the errno of the
+/// call that failed (the socket may then be left blocking without a timeout).
+int prepare_waiting_receive(int fd, std::chrono::microseconds tick);
 
 }  // namespace sockcalc::server

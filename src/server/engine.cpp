@@ -1,8 +1,10 @@
 // server/engine.cpp -- implementation of server/engine.hpp.
 #include "server/engine.hpp"
 
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <iostream>
 #include <thread>
 #include <utility>
@@ -110,8 +112,13 @@ Server::~Server() {
 }
 
 void Server::request_stop() {
+  const int saved_errno = errno;  // a signal handler must leave errno as it found it
   state_->control.stop.store(true, std::memory_order_relaxed);
   state_->control.waker.notify();
+  // Wakes every worker asleep in a receive on these sockets (shutdown() is async-signal-safe).
+  // On an unconnected UDP socket Linux reports ENOTCONN, but shuts it down all the same.
+  for (const DatagramSocket& s : state_->sockets) ::shutdown(s.fd(), SHUT_RD);
+  errno = saved_errno;
 }
 
 void Server::request_report() {

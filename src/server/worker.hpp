@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -35,6 +36,10 @@ struct WorkerConfig {
   std::function<void()> on_report;  // called by the worker that takes a report request
 };
 
+/// The longest an idle worker sleeps in its receive before it looks at the report flag
+/// (request_report() from another thread); a stop request wakes it at once.
+inline constexpr std::chrono::milliseconds kReportTick{100};
+
 class Worker {
  public:
   Worker(int fd, const WorkerConfig& config, Control& control);
@@ -45,7 +50,7 @@ class Worker {
   [[nodiscard]] const Stats& stats() const { return stats_; }
 
  private:
-  bool wait_readable();  // sleeps until the socket or the waker is readable
+  bool wait_readable();  // sleeps until the socket or the waker is readable (fallback)
   void check_requests();
   void serve(std::size_t received);
   std::size_t answer_into(const RxSlot& rx, TxSlot& tx);

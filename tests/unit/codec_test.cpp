@@ -318,6 +318,35 @@ TEST(CodecRequest, P6_HeldLongerThanWireLengthReadsOnlyWireLength) {
   EXPECT_EQ(r.request.operands, OperandList({1}));
 }
 
+// check_request() is the server's path: it must judge exactly as decode_request() does, and
+// leave the operands where they are.
+TEST(CodecRequest, P6_CheckRequestJudgesEverySizeAsDecodeRequestDoes) {
+  for (std::size_t size = 0; size <= 1100; ++size) {
+    for (Op op : {Op::sum, Op::product}) {
+      const Datagram d = datagram_of_size(size, op);
+      // As the server receives it: at most kRecvBufferSize bytes held, the real length known.
+      const Bytes held(d.data(), std::min(d.size(), wire::kRecvBufferSize));
+      const DecodedRequest decoded = decode_request(held, d.size());
+      const CheckedRequest checked = check_request(held, d.size());
+      ASSERT_EQ(checked.fault, decoded.fault) << size;
+      if (!checked.ok()) continue;
+      EXPECT_EQ(checked.view.op, decoded.request.op);
+      EXPECT_EQ(checked.view.format, decoded.request.format);
+      EXPECT_EQ(checked.view.unused, decoded.request.unused);
+      EXPECT_EQ(checked.view.operands.data(), d.data() + wire::kHeaderSize) << "not a view";
+      ASSERT_EQ(checked.view.operands.size(), decoded.request.operands.size() * 4) << size;
+    }
+  }
+}
+
+TEST(CodecRequest, P6_CheckRequestOfATruncatedDatagramHasNoOperands) {
+  const Datagram full = datagram_of_size(1001);
+  const Datagram held(full.begin(), full.begin() + wire::kRecvBufferSize);
+  const CheckedRequest r = check_request(held, full.size());
+  EXPECT_EQ(r.fault, (RequestFault{RequestError::too_many_operands, 250}));
+  EXPECT_TRUE(r.view.operands.empty());
+}
+
 TEST(CodecRequest, P6_EmptyBeatsEverything) {
   EXPECT_EQ(decode_request(Bytes{}, 0).fault, (RequestFault{RequestError::empty, 0}));
 }
@@ -425,6 +454,27 @@ TEST(CodecCompute, P9_RandomAgainstA64BitReference) {
     ASSERT_EQ(compute(r.op, r.operands.values()), reference_result(r.op, r.operands.values()))
         << "round " << i;
   }
+}
+
+TEST(CodecCompute, P2_P9_ComputeWireOverTheEncodingAgreesWithTheReference) {
+  std::mt19937_64 rng(kSeed);
+  for (int i = 0; i < kRandomRounds; ++i) {
+    const Request r = random_request(rng);
+    const Datagram d = encode(r);
+    const CheckedRequest checked = check_request(d);
+    ASSERT_TRUE(checked.ok()) << "round " << i;
+    ASSERT_EQ(compute_wire(r.op, checked.view.operands),
+              reference_result(r.op, r.operands.values()))
+        << "round " << i << ", " << r.operands.size() << " integers";
+  }
+}
+
+TEST(CodecCompute, ComputeWireIgnoresATrailingPartialOperand) {
+  const Datagram d = encode(make(Op::sum, Format::integer, {7, 9}));
+  const Bytes operands = Bytes(d).subspan(wire::kHeaderSize, 6);  // 7, then half of 9
+  EXPECT_EQ(compute_wire(Op::sum, operands), 7u);
+  EXPECT_EQ(compute_wire(Op::product, operands.first(0)), 1u);
+  EXPECT_EQ(compute_wire(Op::sum, operands.first(0)), 0u);
 }
 
 // ---- Success replies: P-10 ----

@@ -296,6 +296,41 @@ TEST_P(ServerEngine, StopRequestedBeforeRunReturnsAtOnce) {
   EXPECT_EQ(s->stats().received.value(), 0u);
 }
 
+// Idle workers sleep in their receive; request_stop() wakes them by shutting their sockets down
+// for reading, which makes a sleeping receive return an empty "datagram" from nobody. It must
+// stop every worker and never be served or counted as a datagram (it would show as received
+// and unanswerable), over UDP (a socket each), a Unix socket (one for all) and an adopted one.
+TEST_P(ServerEngine, StopWakesIdleWorkersAndCountsNothing) {
+  TempDir dir;
+  ASSERT_TRUE(dir.ok());
+  for (const Address& where : {Address::loopback(Family::v6, 0), dir.unix_address("idle.sock")}) {
+    ServerOptions options = quiet(GetParam());
+    options.threads = 3;
+    auto server = start_server(where, std::move(options));
+    ASSERT_TRUE(server);
+    DatagramSocket client = connect_or_fail(server->address());
+    const Datagram request = encode(make(Op::sum, Format::integer, {2, 3}));
+    ASSERT_EQ(client.send(request), 0);
+    ASSERT_TRUE(next_datagram(client).has_value()) << where.to_string();
+    ASSERT_TRUE(server->stop().ok()) << where.to_string();  // the workers are idle again
+    const Stats got = server->stats();
+    EXPECT_EQ(got.received.value(), 1u) << where.to_string();
+    EXPECT_EQ(got.answered.value(), 1u) << where.to_string();
+    EXPECT_EQ(got.unanswerable.value(), 0u) << where.to_string();
+    EXPECT_EQ(got.error_replies.value(), 0u) << where.to_string();
+  }
+  auto socket = DatagramSocket::bind(Address::loopback(Family::v4, 0));
+  ASSERT_TRUE(socket.ok()) << socket.error().message();
+  ServerOptions options = quiet(GetParam());
+  options.threads = 2;
+  auto adopted = Server::adopt(std::move(*socket), std::move(options));
+  ASSERT_TRUE(adopted.ok()) << adopted.error().message();
+  RunningServer server(std::move(*adopted));
+  ASSERT_TRUE(server.stop().ok());
+  EXPECT_EQ(server.stats().received.value(), 0u);
+  EXPECT_EQ(server.stats().unanswerable.value(), 0u);
+}
+
 TEST_P(ServerEngine, BindingAnAddressInUseFails) {
   auto first = start_server(Address::loopback(Family::v6, 0), quiet(GetParam()));
   ASSERT_TRUE(first);
