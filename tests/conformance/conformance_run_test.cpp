@@ -1,0 +1,392 @@
+// tests/conformance/conformance_run_test.cpp -- internal to tests/conformance.
+// The conformance program of this build, run as a process: our server and client pass every
+// check; each deliberately wrong server (wrong_server --mistake) and client (wrong_client
+// --mistake) is caught by exactly the checks that should catch it; usage, JSON, bounds.
+// Test thread only; every process is stopped by its pid.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <ostream>
+#include <regex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "address/address.hpp"
+#include "socket/datagram_socket.hpp"
+#include "support/process.hpp"
+
+namespace sockcalc::testing {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using Ids = std::set<std::string>;
+
+// Waits for wrong peers, short so that the suite stays fast: a wrong server's reply is there
+// at once or never; wrong_client gives up after 1.8 s at most (its own timeouts).
+const std::string kServerWait = "600";
+const std::string kClientWait = "3000";
+// How long a whole conformance run may take before the test kills it.
+constexpr milliseconds kRunLimit{30000};
+
+RunResult conformance(const std::vector<std::string>& args, milliseconds limit = kRunLimit) {
+  return run_program(SOCKCALC_CONFORMANCE_BIN, args, limit);
+}
+
+// Each table row's status by check id: "FAIL   P-2    course-sum   ...".
+std::map<std::string, std::string> rows(const std::string& out) {
+  static const std::regex row(R"(^(PASS|FAIL|WARN|SKIP) +(P-[0-9]+) +(\S+) )");
+  std::map<std::string, std::string> m;
+  std::size_t pos = 0;
+  while (pos < out.size()) {
+    const std::size_t end = std::min(out.find('\n', pos), out.size());
+    const std::string line = out.substr(pos, end - pos);
+    std::smatch match;
+    if (std::regex_search(line, match, row)) m[match[3]] = match[1];
+    pos = end + 1;
+  }
+  return m;
+}
+
+Ids with_status(const std::map<std::string, std::string>& r, const std::string& status) {
+  Ids ids;
+  for (const auto& [id, s] : r) {
+    if (s == status) ids.insert(id);
+  }
+  return ids;
+}
+
+std::string join(const Ids& ids) {
+  std::string s;
+  for (const auto& id : ids) s += (s.empty() ? "" : " ") + id;
+  return s;
+}
+
+std::unique_ptr<ServerProcess> start(const std::string& program,
+                                     const std::vector<std::string>& args) {
+  auto s = ServerProcess::start(program, args);
+  if (!s) ADD_FAILURE() << s.error().message();
+  return s ? std::move(*s) : nullptr;
+}
+
+// ---- Our own programs pass everything ----
+
+TEST(ConformanceRun, OurServerPassesEveryCheckOverIPv6) {
+  auto server = start(SOCKCALC_SERVER_BIN, {"::1", "0"});
+  ASSERT_NE(server, nullptr);
+  const RunResult r = conformance({"server", "::1", server->port_arg()});
+  EXPECT_TRUE(r.status.exited_with(0)) << r.report;
+  const auto table = rows(r.out);
+  EXPECT_GE(table.size(), 35u) << r.report;
+  EXPECT_EQ(with_status(table, "PASS").size(), table.size()) << r.report;
+  EXPECT_NE(r.out.find("0 failed, 0 warnings, 0 skipped: PASS"), std::string::npos) << r.report;
+}
+
+TEST(ConformanceRun, OurServerPassesOverIPv4AndUnix) {
+  auto v4 = start(SOCKCALC_SERVER_BIN, {"127.0.0.1", "0"});
+  ASSERT_NE(v4, nullptr);
+  const RunResult r4 = conformance({"server", "127.0.0.1", v4->port_arg()});
+  EXPECT_TRUE(r4.status.exited_with(0)) << r4.report;
+
+  auto dir = TempDir::create();
+  ASSERT_TRUE(dir) << dir.error().message();
+  const std::string spec = "unix:" + dir->path() + "/calc.sock";
+  auto unix_server = start(SOCKCALC_SERVER_BIN, {spec});
+  ASSERT_NE(unix_server, nullptr);
+  const RunResult ru = conformance({"server", spec});
+  EXPECT_TRUE(ru.status.exited_with(0)) << ru.report;
+  EXPECT_NE(ru.out.find("conformance: server " + spec), std::string::npos) << ru.report;
+}
+
+TEST(ConformanceRun, OurClientPassesEveryCheck) {
+  const RunResult r = conformance({"client", "--", SOCKCALC_CLIENT_BIN});
+  EXPECT_TRUE(r.status.exited_with(0)) << r.report;
+  const auto table = rows(r.out);
+  EXPECT_GE(table.size(), 25u) << r.report;
+  EXPECT_EQ(with_status(table, "PASS").size(), table.size()) << r.report;
+}
+
+// ---- Wrong servers: each mistake fails exactly the checks that show it ----
+
+struct ServerMistake {
+  const char* name;
+  Ids failing;   // exactly these checks FAIL
+  Ids mentions;  // the rules broken, as the failure sentences name them ("broke P-2")
+};
+void PrintTo(const ServerMistake& m, std::ostream* os) { *os << m.name; }
+
+// "little-endian" -> "little_endian": gtest names allow no '-'.
+template <typename Mistake>
+std::string test_name(const ::testing::TestParamInfo<Mistake>& param) {
+  std::string n = param.param.name;
+  std::replace(n.begin(), n.end(), '-', '_');
+  return n;
+}
+
+class ConformanceWrongServer : public ::testing::TestWithParam<ServerMistake> {};
+
+TEST_P(ConformanceWrongServer, IsCaught) {
+  const ServerMistake& m = GetParam();
+  auto server = start(SOCKCALC_WRONG_SERVER_BIN, {"--mistake", m.name});
+  ASSERT_NE(server, nullptr);
+  const RunResult r = conformance({"--timeout", kServerWait, "server", "::1", server->port_arg()});
+  const Ids failed = with_status(rows(r.out), "FAIL");
+  EXPECT_EQ(join(failed), join(m.failing)) << r.report;
+  EXPECT_TRUE(r.status.exited_with(m.failing.empty() ? 0 : 1)) << r.report;
+  for (const std::string& rule : m.mentions) {
+    EXPECT_NE(r.out.find("broke " + rule + ":"), std::string::npos) << rule << "\n" << r.report;
+  }
+  if (!m.failing.empty()) {
+    // Each failure shows the bytes exchanged (in the course's hex style: judge_test).
+    EXPECT_NE(r.out.find("to server   "), std::string::npos) << r.report;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Mistakes, ConformanceWrongServer,
+    ::testing::Values(
+        ServerMistake{"none", {}, {}},
+        ServerMistake{"little-endian",
+                      {"course-sum", "product-integer", "byte-order", "unused-bits-sum",
+                       "unused-bits-product", "wrap-sum", "wrap-product-max", "one-integer",
+                       "64-integers", "many-clients", "still-answering"},
+                      {"P-2"}},
+        ServerMistake{"nul-terminated",
+                      {"course-product-string", "sum-string", "unused-bits-sum-string",
+                       "unused-bits-product-string", "wrap-sum-string", "wrap-product-string",
+                       "64-integers-product-string", "string-zero", "string-max", "many-clients",
+                       "retransmission"},
+                      {"P-10"}},
+        ServerMistake{"unmasked-opcode",
+                      {"unused-bits-sum", "unused-bits-sum-string", "unused-bits-product",
+                       "unused-bits-product-string"},
+                      {"P-3"}},
+        ServerMistake{"no-opcode-error",
+                      {"opcode-2", "opcode-3", "opcode-4", "opcode-5", "opcode-6", "opcode-7",
+                       "opcode-2-short"},
+                      {"P-4"}},
+        ServerMistake{"partial-sum", {"65-integers", "1000-integers"}, {"P-7"}},
+        ServerMistake{
+            "error-s-bit",
+            {"empty-datagram", "header-only", "misaligned-2", "misaligned-6", "misaligned-258",
+             "65-integers", "1000-integers", "opcode-2", "opcode-3", "opcode-4", "opcode-5",
+             "opcode-6", "opcode-7", "opcode-2-short", "opcode-7-header-only"},
+            {"P-8"}},
+        ServerMistake{"long-error",
+                      {"empty-datagram", "header-only", "misaligned-2", "misaligned-6",
+                       "opcode-2-short", "opcode-7-header-only"},
+                      {"P-8"}},
+        ServerMistake{"silent-empty", {"empty-datagram", "one-reply-each"}, {"P-7"}},
+        ServerMistake{"leading-zeros",
+                      {"course-product-string", "sum-string", "unused-bits-sum-string",
+                       "unused-bits-product-string", "wrap-sum-string", "wrap-product-string",
+                       "64-integers-product-string", "string-zero", "string-max", "many-clients",
+                       "retransmission"},
+                      {"P-10"}},
+        ServerMistake{"saturating",
+                      {"wrap-sum", "wrap-sum-string", "wrap-product", "wrap-product-string",
+                       "wrap-product-max", "64-integers-product-string"},
+                      {"P-9"}}),
+    test_name<ServerMistake>);
+
+// ---- Wrong clients ----
+
+struct ClientMistake {
+  const char* name;
+  Ids failing;
+  Ids mentions;
+};
+void PrintTo(const ClientMistake& m, std::ostream* os) { *os << m.name; }
+
+class ConformanceWrongClient : public ::testing::TestWithParam<ClientMistake> {};
+
+TEST_P(ConformanceWrongClient, IsCaught) {
+  const ClientMistake& m = GetParam();
+  const RunResult r = conformance(
+      {"--timeout", kClientWait, "client", "--", SOCKCALC_WRONG_CLIENT_BIN, "--mistake", m.name});
+  const Ids failed = with_status(rows(r.out), "FAIL");
+  EXPECT_EQ(join(failed), join(m.failing)) << r.report;
+  EXPECT_TRUE(r.status.exited_with(m.failing.empty() ? 0 : 1)) << r.report;
+  for (const std::string& rule : m.mentions) {
+    EXPECT_NE(r.out.find("broke " + rule + ":"), std::string::npos) << rule << "\n" << r.report;
+  }
+  if (!m.failing.empty()) {
+    EXPECT_NE(r.out.find("from client "), std::string::npos) << r.report;
+    EXPECT_NE(r.out.find("command     "), std::string::npos) << r.report;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Mistakes, ConformanceWrongClient,
+    ::testing::Values(
+        ClientMistake{"none", {}, {}},
+        ClientMistake{"no-retransmission", {"dropped-first-request"}, {"P-12"}},
+        ClientMistake{"ignores-status",
+                      {"error-reply", "error-reply-digits", "error-reply-unused-bits"},
+                      {"P-11"}},
+        ClientMistake{
+            "unused-bits-matter", {"unused-reply-bits", "unused-reply-bits-string"}, {"P-10"}},
+        ClientMistake{"little-endian",
+                      {"course-sum", "product-integer", "request-unused-bits",
+                       "request-64-integers", "unused-reply-bits", "dropped-first-request"},
+                      {"P-2"}},
+        ClientMistake{
+            "accepts-non-digit", {"malformed-string-non-digit", "malformed-string-nul"}, {"P-11"}}),
+    test_name<ClientMistake>);
+
+// Legal variants of what our programs send: warnings, and the run still passes (exit 0).
+TEST(ConformanceRun, LegalVariantsOnlyWarn) {
+  auto server = start(SOCKCALC_WRONG_SERVER_BIN, {"--mistake", "sets-unused-bits"});
+  ASSERT_NE(server, nullptr);
+  const RunResult s = conformance({"--timeout", kServerWait, "server", "::1", server->port_arg()});
+  EXPECT_TRUE(s.status.exited_with(0)) << s.report;
+  const auto server_rows = rows(s.out);
+  EXPECT_EQ(with_status(server_rows, "FAIL").size(), 0u) << s.report;
+  EXPECT_EQ(server_rows.at("course-sum"), "WARN") << s.report;
+  EXPECT_EQ(server_rows.at("opcode-2"), "WARN") << s.report;
+  EXPECT_NE(s.out.find("differs from our programs on P-10: "), std::string::npos) << s.report;
+
+  const RunResult c = conformance({"--timeout", kClientWait, "client", "--",
+                                   SOCKCALC_WRONG_CLIENT_BIN, "--mistake", "sets-unused-bits"});
+  EXPECT_TRUE(c.status.exited_with(0)) << c.report;
+  const auto client_rows = rows(c.out);
+  EXPECT_EQ(join(with_status(client_rows, "WARN")), "request-unused-bits") << c.report;
+  EXPECT_EQ(with_status(client_rows, "FAIL").size(), 0u) << c.report;
+}
+
+// A client that never exits is killed by pid at each check's deadline and fails every check;
+// the run stays bounded.
+TEST(ConformanceRun, ClientThatNeverExitsIsKilledAndFails) {
+  const auto start_time = Clock::now();
+  const RunResult r = conformance(
+      {"--timeout", "100", "client", "--", SOCKCALC_WRONG_CLIENT_BIN, "--mistake", "hangs"});
+  EXPECT_TRUE(r.status.exited_with(1)) << r.report;
+  const auto table = rows(r.out);
+  EXPECT_EQ(with_status(table, "FAIL").size(), table.size()) << r.report;
+  EXPECT_NE(r.out.find("still running at the check's deadline"), std::string::npos) << r.report;
+  EXPECT_LT(Clock::now() - start_time, std::chrono::seconds(15)) << r.report;
+}
+
+// ---- Targets that are not there, usage ----
+
+TEST(ConformanceRun, SilentTargetFailsFastAndSkipsTheRest) {
+  // A port nothing listens on: bound, read, closed.
+  auto s = DatagramSocket::bind(Address::loopback(Family::v6, 0));
+  ASSERT_TRUE(s);
+  const std::string port = std::to_string(s->local_address()->port());
+  s = DatagramSocket();
+  const auto start_time = Clock::now();
+  const RunResult r = conformance({"--timeout", kServerWait, "server", "::1", port});
+  EXPECT_TRUE(r.status.exited_with(1)) << r.report;
+  auto table = rows(r.out);
+  EXPECT_EQ(table["course-sum"], "FAIL") << r.report;
+  EXPECT_EQ(with_status(table, "SKIP").size(), table.size() - 1) << r.report;
+  EXPECT_LT(Clock::now() - start_time, std::chrono::seconds(5)) << r.report;
+}
+
+TEST(ConformanceRun, UsageErrorsExitTwo) {
+  const std::vector<std::vector<std::string>> bad = {
+      {},
+      {"bogus"},
+      {"server"},
+      {"server", "::1"},
+      {"server", "::1", "0"},
+      {"server", "::1", "70000"},
+      {"--timeout", "0", "server", "::1", "10000"},
+      {"--timeout", "x", "server", "::1", "10000"},
+      {"client"},
+      {"client", "./client"},
+      {"client", "--"},
+      {"--frobnicate", "server", "::1", "10000"},
+  };
+  for (const auto& args : bad) {
+    const RunResult r = conformance(args);
+    EXPECT_TRUE(r.status.exited_with(2)) << r.report;
+    EXPECT_NE(r.err.find("conformance: "), std::string::npos) << r.report;
+    EXPECT_EQ(r.out, "") << r.report;
+  }
+}
+
+TEST(ConformanceRun, HelpAndList) {
+  const RunResult help = conformance({"--help"});
+  EXPECT_TRUE(help.status.exited_with(0)) << help.report;
+  for (const char* needle :
+       {"server HOST PORT", "client -- CMD", "--timeout", "--json", "Exit status"}) {
+    EXPECT_NE(help.out.find(needle), std::string::npos) << needle;
+  }
+  const RunResult list = conformance({"--list"});
+  EXPECT_TRUE(list.status.exited_with(0)) << list.report;
+  EXPECT_TRUE(std::regex_search(list.out, std::regex("P-9 +wrap-sum: "))) << list.out;
+  EXPECT_TRUE(std::regex_search(list.out, std::regex("P-12 +dropped-first-request: "))) << list.out;
+}
+
+TEST(ConformanceRun, CommandThatCannotStartExitsThree) {
+  const RunResult r = conformance({"client", "--", "/nonexistent/calc-client"});
+  EXPECT_TRUE(r.status.exited_with(3)) << r.report;
+  EXPECT_NE(r.err.find("cannot start '/nonexistent/calc-client'"), std::string::npos) << r.report;
+  EXPECT_EQ(r.out, "") << r.report;
+}
+
+// ---- JSON ----
+
+// Checks the document with Python's json module, when there is a python3.
+void check_json(const std::string& json, const std::string& expect_result,
+                const std::string& failing_id, const std::string& failing_rule) {
+  auto dir = TempDir::create();
+  ASSERT_TRUE(dir);
+  const std::string path = dir->path() + "/report.json";
+  std::ofstream(path) << json;
+  const std::string script =
+      "import json, sys\n"
+      "d = json.load(open(sys.argv[1]))\n"
+      "assert d['schema'] == 'sockcalc-conformance/1', d['schema']\n"
+      "assert d['mode'] in ('server', 'client')\n"
+      "assert d['result'] == sys.argv[2], d['result']\n"
+      "s = d['summary']\n"
+      "assert s['checks'] == len(d['checks']) == s['pass'] + s['warn'] + s['fail'] + s['skip']\n"
+      "for c in d['checks']:\n"
+      "  assert set(c) == {'id','rule','title','status','broken_rule','message','datagrams',"
+      "'client'}, c\n"
+      "  assert c['status'] in ('pass', 'warn', 'fail', 'skip')\n"
+      "  for g in c['datagrams']:\n"
+      "    assert g['direction'] in ('sent', 'received')\n"
+      "    assert g['length'] == (len(g['hex'].split()) if g['hex'] else 0)\n"
+      "if sys.argv[3]:\n"
+      "  c = [c for c in d['checks'] if c['id'] == sys.argv[3]][0]\n"
+      "  assert c['status'] == 'fail' and c['broken_rule'] == sys.argv[4], c\n"
+      "  assert c['message'] and c['datagrams'], c\n";
+  const RunResult py = run_program(
+      "/usr/bin/env", {"python3", "-c", script, path, expect_result, failing_id, failing_rule});
+  if (py.status.exited_with(127)) GTEST_SKIP() << "no python3 to parse the JSON";
+  EXPECT_TRUE(py.status.exited_with(0)) << py.report << json;
+}
+
+TEST(ConformanceRun, JsonForAPassingServer) {
+  auto server = start(SOCKCALC_SERVER_BIN, {"::1", "0"});
+  ASSERT_NE(server, nullptr);
+  const RunResult r = conformance({"--json", "server", "::1", server->port_arg()});
+  EXPECT_TRUE(r.status.exited_with(0)) << r.report;
+  EXPECT_EQ(r.out.rfind("{\"schema\":\"sockcalc-conformance/1\"", 0), 0u) << r.out;
+  check_json(r.out, "pass", "", "");
+}
+
+TEST(ConformanceRun, JsonForAFailingServerAndClient) {
+  auto server = start(SOCKCALC_WRONG_SERVER_BIN, {"--mistake", "little-endian"});
+  ASSERT_NE(server, nullptr);
+  const RunResult r =
+      conformance({"--json", "--timeout", kServerWait, "server", "::1", server->port_arg()});
+  EXPECT_TRUE(r.status.exited_with(1)) << r.report;
+  check_json(r.out, "fail", "course-sum", "P-2");
+
+  const RunResult c = conformance({"--json", "--timeout", kClientWait, "client", "--",
+                                   SOCKCALC_WRONG_CLIENT_BIN, "--mistake", "ignores-status"});
+  EXPECT_TRUE(c.status.exited_with(1)) << c.report;
+  check_json(c.out, "fail", "error-reply", "P-11");
+}
+
+}  // namespace
+}  // namespace sockcalc::testing
