@@ -1,5 +1,5 @@
 // tests/support/process.cpp -- implementation of tests/support/process.hpp.
-// posix_spawn with pipes; waits poll the pipes and a pidfd against deadlines.
+// posix_spawn (fork+execve to pass listen fds) with pipes; waits poll the pipes and a pidfd.
 // One thread per object.
 #include "support/process.hpp"
 
@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <string_view>
 
 extern char** environ;
 
@@ -31,6 +32,9 @@ constexpr std::size_t kReadChunk = 4096;
 // The longest path a Unix socket inside a TempDir may need: "DIR/" plus a short file name must
 // fit in sun_path (108 bytes with its NUL).
 constexpr std::size_t kMaxTempDirLength = 80;
+// The most listen fds a Process passes (the child copies them into a fixed array: no allocation
+// after fork).
+constexpr std::size_t kMaxListenFds = 64;
 
 int remaining_ms(Clock::time_point deadline) {
   const auto left = std::chrono::ceil<milliseconds>(deadline - Clock::now()).count();
@@ -76,6 +80,99 @@ std::optional<std::string> find_line(const std::string& text, std::string_view p
   return std::nullopt;
 }
 
+// The child's environment: the test's own, minus the variables `options` sets (and, with listen
+// fds, minus the inherited LISTEN_* ones), plus those. With listen fds, "LISTEN_PID=" has room
+// for the pid, which only the child knows (write_pid).
+class ChildEnvironment {
+ public:
+  explicit ChildEnvironment(const StartOptions& options) {
+    std::vector<std::string> set = options.env;
+    std::vector<std::string_view> drop;
+    if (!options.listen_fds.empty()) {
+      set.push_back("LISTEN_FDS=" + std::to_string(options.listen_fds.size()));
+      set.push_back(std::string(kListenPid) + std::string(kPidRoom, '\0'));
+      drop = {"LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"};
+    }
+    for (const std::string& e : set) drop.push_back(name_of(e));
+    for (char** e = environ; *e != nullptr; ++e) {
+      if (std::find(drop.begin(), drop.end(), name_of(*e)) == drop.end()) entries_.emplace_back(*e);
+    }
+    entries_.insert(entries_.end(), set.begin(), set.end());
+    for (std::string& e : entries_) {
+      envp_.push_back(e.data());
+      if (!options.listen_fds.empty() && e.starts_with(kListenPid)) {
+        pid_room_ = e.data() + kListenPid.size();
+      }
+    }
+    envp_.push_back(nullptr);
+  }
+
+  [[nodiscard]] char* const* envp() const { return envp_.data(); }
+
+  // In the child after fork: async-signal-safe (no allocation).
+  void write_pid(pid_t pid) {
+    if (pid_room_ == nullptr) return;
+    std::array<char, kPidRoom> reversed{};
+    std::size_t n = 0;
+    do {
+      reversed[n++] = static_cast<char>('0' + pid % 10);
+      pid /= 10;
+    } while (pid > 0 && n < kPidRoom - 1);
+    for (std::size_t i = 0; i < n; ++i) pid_room_[i] = reversed[n - 1 - i];
+    pid_room_[n] = '\0';
+  }
+
+ private:
+  static std::string_view name_of(std::string_view entry) {
+    return entry.substr(0, entry.find('='));
+  }
+  static constexpr std::string_view kListenPid = "LISTEN_PID=";
+  static constexpr std::size_t kPidRoom = 24;  // a 64-bit pid has at most 19 digits, and a NUL
+
+  std::vector<std::string> entries_;
+  std::vector<char*> envp_;  // into entries_, null-terminated
+  char* pid_room_ = nullptr;
+};
+
+// In the child after fork: makes `from` the child's fd `to`, open across execve.
+bool install_fd(int from, int to) {
+  if (from != to) return ::dup2(from, to) == to;  // dup2 clears FD_CLOEXEC on `to`
+  const int flags = ::fcntl(to, F_GETFD);
+  return flags >= 0 && ::fcntl(to, F_SETFD, flags & ~FD_CLOEXEC) == 0;
+}
+
+// The child side of a fork-started Process: stdio, the listen fds at 3.., default signals,
+// LISTEN_PID, execve. Async-signal-safe calls only: the parent may have other threads.
+[[noreturn]] void exec_child(const char* program, char* const* argv, ChildEnvironment& env,
+                             const std::vector<int>& listen_fds, int out, int err) {
+  constexpr int kFirstListenFd = 3;
+  // First copy every listen fd above the fds they go to, so that installing one never
+  // overwrites another still to be installed (the copies are close-on-exec).
+  const int count = static_cast<int>(listen_fds.size());
+  std::array<int, kMaxListenFds> copies{};
+  for (int i = 0; i < count; ++i) {
+    copies[static_cast<std::size_t>(i)] =
+        ::fcntl(listen_fds[static_cast<std::size_t>(i)], F_DUPFD_CLOEXEC, kFirstListenFd + count);
+    if (copies[static_cast<std::size_t>(i)] < 0) ::_exit(127);
+  }
+  const int null_fd = ::open("/dev/null", O_RDONLY);
+  if (null_fd < 0 || !install_fd(null_fd, STDIN_FILENO)) ::_exit(127);
+  if (null_fd != STDIN_FILENO) ::close(null_fd);
+  if (!install_fd(out, STDOUT_FILENO) || !install_fd(err, STDERR_FILENO)) ::_exit(127);
+  for (int i = 0; i < count; ++i) {
+    if (!install_fd(copies[static_cast<std::size_t>(i)], kFirstListenFd + i)) ::_exit(127);
+  }
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  for (int s : {SIGINT, SIGTERM, SIGPIPE, SIGHUP, SIGUSR1}) ::sigaction(s, &dfl, nullptr);
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  env.write_pid(::getpid());
+  ::execve(program, argv, env.envp());
+  ::_exit(127);  // as a shell reports a program it cannot run
+}
+
 }  // namespace
 
 std::string ExitStatus::to_string() const {
@@ -87,6 +184,16 @@ std::string ExitStatus::to_string() const {
 
 Result<std::unique_ptr<Process>> Process::start(const std::string& program,
                                                 const std::vector<std::string>& args) {
+  return start(program, args, StartOptions{});
+}
+
+Result<std::unique_ptr<Process>> Process::start(const std::string& program,
+                                                const std::vector<std::string>& args,
+                                                const StartOptions& options) {
+  if (options.listen_fds.size() > kMaxListenFds) {
+    return failure(std::errc::invalid_argument,
+                   "cannot pass more than " + std::to_string(kMaxListenFds) + " listen fds");
+  }
   std::unique_ptr<Process> p(new Process());
   p->command_ = std::filesystem::path(program).filename().string();
   for (const std::string& a : args) p->command_ += " '" + a + "'";
@@ -127,7 +234,18 @@ Result<std::unique_ptr<Process>> Process::start(const std::string& program,
   for (std::string& a : copies) argv.push_back(a.data());
   argv.push_back(nullptr);
 
-  const int rc = posix_spawn(&p->pid_, program.c_str(), &actions, &attr, argv.data(), environ);
+  ChildEnvironment env(options);
+  int rc = 0;
+  if (options.listen_fds.empty()) {
+    rc = posix_spawn(&p->pid_, program.c_str(), &actions, &attr, argv.data(), env.envp());
+  } else {
+    // LISTEN_PID must be the child's pid, which posix_spawn cannot write into its environment.
+    p->pid_ = ::fork();
+    if (p->pid_ == 0) {
+      exec_child(program.c_str(), argv.data(), env, options.listen_fds, out[1], err[1]);
+    }
+    if (p->pid_ < 0) rc = errno;
+  }
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   close_fd(out[1]);
@@ -288,7 +406,14 @@ RunResult run_program(const std::string& program, const std::vector<std::string>
 Result<std::unique_ptr<ServerProcess>> ServerProcess::start(const std::string& program,
                                                             const std::vector<std::string>& args,
                                                             milliseconds timeout) {
-  auto p = Process::start(program, args);
+  return start(program, args, StartOptions{}, timeout);
+}
+
+Result<std::unique_ptr<ServerProcess>> ServerProcess::start(const std::string& program,
+                                                            const std::vector<std::string>& args,
+                                                            const StartOptions& options,
+                                                            milliseconds timeout) {
+  auto p = Process::start(program, args, options);
   if (!p) return p.error();
   constexpr std::string_view kReady = "server: listening on ";
   const auto line = (*p)->wait_for_line(kReady, timeout);

@@ -1,6 +1,6 @@
 // tests/support/process.hpp -- public to every test program (library sockcalc_test_support).
-// Process: a child program started with posix_spawn, stdout and stderr read through pipes,
-// stopped by pid on destruction; ServerProcess, run_program(), TempDir. Callers pass the paths.
+// Process: a child program (posix_spawn, or fork+execve to pass fds as systemd does), stdout and
+// stderr read through pipes, stopped by pid on destruction; ServerProcess, run_program(), TempDir.
 // An object belongs to the thread that created it; distinct objects are independent.
 #pragma once
 
@@ -40,6 +40,19 @@ struct ExitStatus {
   [[nodiscard]] std::string to_string() const;
 };
 
+/// How a child starts, beyond its program and arguments.
+struct StartOptions {
+  /// "NAME=VALUE" entries added to the child's environment (each replaces the test's variable
+  /// of that name, if any).
+  std::vector<std::string> env;
+  /// Fds passed the way systemd socket activation does (sd_listen_fds(3)): installed as fd 3,
+  /// 4, ... of the child, whose environment then holds LISTEN_FDS=<count> and
+  /// LISTEN_PID=<the child's own pid> (known only after fork: the child is then started with
+  /// fork and execve instead of posix_spawn; a failed execve ends it with exit 127). The
+  /// caller keeps its own copies of these fds.
+  std::vector<int> listen_fds;
+};
+
 class Process {
  public:
   /// Starts `program` (a path) with `args` (argv[1..]); stdin reads /dev/null, stdout and
@@ -47,6 +60,10 @@ class Process {
   /// reset to their default disposition and unblocked in the child.
   static Result<std::unique_ptr<Process>> start(const std::string& program,
                                                 const std::vector<std::string>& args);
+  /// The same, with `options`.
+  static Result<std::unique_ptr<Process>> start(const std::string& program,
+                                                const std::vector<std::string>& args,
+                                                const StartOptions& options);
 
   Process(const Process&) = delete;
   Process& operator=(const Process&) = delete;
@@ -126,6 +143,11 @@ class ServerProcess {
   /// carries the server's output.
   static Result<std::unique_ptr<ServerProcess>> start(const std::string& program,
                                                       const std::vector<std::string>& args,
+                                                      milliseconds timeout = kPatience);
+  /// The same, the server started with `options` (e.g. a socket passed as systemd does).
+  static Result<std::unique_ptr<ServerProcess>> start(const std::string& program,
+                                                      const std::vector<std::string>& args,
+                                                      const StartOptions& options,
                                                       milliseconds timeout = kPatience);
 
   /// The address the server reported, with the real port.

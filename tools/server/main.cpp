@@ -19,6 +19,7 @@
 #include "cli.hpp"
 #include "protocol/describe.hpp"
 #include "server/engine.hpp"
+#include "socket/activation.hpp"
 #include "trace.hpp"
 
 namespace {
@@ -29,6 +30,7 @@ constexpr int kExitFailure = 1;
 
 constexpr const char* kHelp = R"(Usage: server [options] ADDRESS PORT
        server [options] unix:PATH
+       server [options]       (socket activation: serve the socket passed as fd 3)
 Answer calc requests (sum or product of 1 to 64 unsigned 32-bit integers) over UDP
 or a Unix-domain datagram socket, until SIGINT or SIGTERM.
 
@@ -58,8 +60,16 @@ Options:
   -h, --help     show this help and exit
   -V, --version  show the version and exit
 
+Socket activation: started with no ADDRESS by a service manager (systemd) that
+passes one bound datagram socket (LISTEN_FDS=1, LISTEN_PID=the server's pid),
+the server serves that socket, fd 3, with all its workers; it refuses a stream
+socket, an unbound one, or more than one socket (exit 1). Without a passed
+socket, ADDRESS is required. docs/SERVICE.md has the systemd units.
+
 One line on stderr tells where the server listens, with the real port.
-SIGUSR1 logs the counters; they are logged on exit too.
+SIGUSR1 logs the counters; they are logged on exit too. The log is one line per
+event on stderr, each starting with "server: ", no colour, no timestamp (a
+journal adds its own).
 
 Exit status: 0 after SIGINT/SIGTERM, 1 when it cannot start, 2 usage error.
 Example:  server :: 10000
@@ -184,15 +194,41 @@ Config parse(int argc, char** argv) {
       case 'h':
         print_help();
         std::exit(0);
-      case 'V':
-        cli::print_version();
-        std::exit(0);
       default:
-        cli::usage_error(std::string("unknown option '") + argv[optind - 1] + "'");
+        cli::finish_option(opt, "", argv);  // --version, or a usage error: exits
     }
   }
   for (int i = optind; i < argc; ++i) c.positionals.emplace_back(argv[i]);
   return c;
+}
+
+// The socket a service manager passed (socket activation), when no address was given.
+// One socket only: a unit with several ListenDatagram= lines would leave all but one of them
+// unserved, with clients waiting on them for ever, so it fails at start instead.
+DatagramSocket passed_socket_or_die() {
+  auto fds = activation::listen_fds();
+  if (!fds) cli::die(fds.error().message(), kExitFailure);
+  if (fds->empty()) cli::usage_error("missing ADDRESS and PORT (or unix:PATH)");
+  if (fds->size() > 1) {
+    cli::die("socket activation passed " + std::to_string(fds->size()) +
+                 " sockets; this server serves exactly one (one ListenDatagram= line)",
+             kExitFailure);
+  }
+  auto socket = activation::adopt_datagram_socket(fds->front());
+  if (!socket) cli::die(socket.error().message(), kExitFailure);
+  return std::move(*socket);
+}
+
+// Binds the address of the command line, or adopts the socket passed by socket activation.
+Result<server::Server> make_server(const std::vector<std::string>& pos,
+                                   server::ServerOptions options) {
+  if (pos.empty()) return server::Server::adopt(passed_socket_or_die(), std::move(options));
+  const bool unix_socket = is_unix_spec(pos[0]);
+  if (pos.size() > (unix_socket ? 1u : 2u))
+    cli::usage_error("unexpected argument '" + pos.back() + "'");
+  const auto candidates =
+      cli::resolve_or_die(pos[0], pos.size() > 1 ? &pos[1] : nullptr, Purpose::bind);
+  return server::Server::bind(candidates, std::move(options));
 }
 
 }  // namespace
@@ -200,13 +236,6 @@ Config parse(int argc, char** argv) {
 int main(int argc, char** argv) {
   cli::set_program("server");
   Config c = parse(argc, argv);
-  const auto& pos = c.positionals;
-  if (pos.empty()) cli::usage_error("missing ADDRESS and PORT (or unix:PATH)");
-  const bool unix_socket = is_unix_spec(pos[0]);
-  if (pos.size() > (unix_socket ? 1u : 2u))
-    cli::usage_error("unexpected argument '" + pos.back() + "'");
-  const auto candidates =
-      cli::resolve_or_die(pos[0], pos.size() > 1 ? &pos[1] : nullptr, Purpose::bind);
 
   const bool verbose = c.verbose;
   const bool capturing = !c.pcap_path.empty();
@@ -216,7 +245,7 @@ int main(int argc, char** argv) {
       if (capturing) g_capture.record(r);
     };
   }
-  auto server = server::Server::bind(candidates, std::move(c.options));
+  auto server = make_server(c.positionals, std::move(c.options));
   if (!server) cli::die(server.error().message(), kExitFailure);
   if (capturing) {
     g_capture.local = server->local_address();
