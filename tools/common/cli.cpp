@@ -1,6 +1,7 @@
 // tools/common/cli.cpp -- implementation of tools/common/cli.hpp.
 #include "cli.hpp"
 
+#include <getopt.h>
 #include <signal.h>
 
 #include <charconv>
@@ -31,6 +32,21 @@ void die(const std::string& message, int status) {
 }
 
 void print_version() { std::cout << program() << " (sockcalc) " << kVersion << '\n'; }
+
+void finish_option(int opt, std::string_view help, char** argv) {
+  switch (opt) {
+    case 'h':
+      std::cout << help;
+      std::exit(0);
+    case 'V':
+      print_version();
+      std::exit(0);
+    case ':':
+      usage_error(std::string("option '") + argv[optind - 1] + "' needs a value");
+    default:
+      usage_error(std::string("unknown option '") + argv[optind - 1] + "'");
+  }
+}
 
 std::optional<std::uint32_t> parse_u32(std::string_view text) {
   std::uint32_t value = 0;

@@ -29,6 +29,11 @@ const std::string& program();
 /// Prints "PROGRAM (sockcalc) VERSION" on stdout.
 void print_version();
 
+/// The end of every program's getopt_long switch (option string starting with ':'): -h/--help
+/// prints `help` and exits 0; -V/--version prints the version and exits 0; ':' (an option
+/// without its value) and any other result are usage errors naming the option as typed.
+[[noreturn]] void finish_option(int opt, std::string_view help, char** argv);
+
 /// A decimal 0..4294967295 (leading zeros allowed, no sign, no spaces).
 std::optional<std::uint32_t> parse_u32(std::string_view text);
 

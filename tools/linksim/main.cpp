@@ -275,16 +275,8 @@ Config parse(int argc, char** argv) {
       case 'v':
         c.verbose = true;
         break;
-      case 'h':
-        std::cout << kHelp;
-        std::exit(0);
-      case 'V':
-        cli::print_version();
-        std::exit(0);
-      case ':':
-        cli::usage_error(std::string("option '") + argv[optind - 1] + "' needs a value");
       default:
-        cli::usage_error(std::string("unknown option '") + argv[optind - 1] + "'");
+        cli::finish_option(opt, kHelp, argv);  // --help, --version, or a usage error: exits
     }
   }
   if (!dangling_direction.empty()) {

@@ -233,16 +233,8 @@ Options parse(int argc, char** argv) {
         o.criteria.max_timeouts = static_cast<std::uint64_t>(
             cli::parse_number_or_die(optarg, "max-timeouts", 0, 1'000'000'000'000));
         break;
-      case 'h':
-        std::cout << kHelp;
-        std::exit(0);
-      case 'V':
-        cli::print_version();
-        std::exit(0);
-      case ':':
-        cli::usage_error(std::string("option '") + argv[optind - 1] + "' needs a value");
       default:
-        cli::usage_error(std::string("unknown option '") + argv[optind - 1] + "'");
+        cli::finish_option(opt, kHelp, argv);  // --help, --version, or a usage error: exits
     }
   }
   for (int i = optind; i < argc; ++i) o.positionals.emplace_back(argv[i]);
