@@ -38,11 +38,7 @@ Request make(Op op, Format format, const std::vector<std::uint32_t>& integers,
   return r;
 }
 
-Bytes encode(const Request& request) {
-  std::array<std::byte, wire::kMaxRequestSize> buf{};
-  const std::size_t n = protocol::encode_request(request, buf);
-  return {buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n)};
-}
+Bytes encode(const Request& request) { return protocol::encoded_request(request); }
 
 // 1, 2, 3, ... `count` integers.
 std::vector<std::uint32_t> counting(std::size_t count, std::uint32_t first = 1) {

@@ -43,15 +43,11 @@ Request make(Op op, Format format, const std::vector<std::uint32_t>& integers) {
 }
 
 Bytes success_bytes(std::uint32_t value, Format format) {
-  std::array<std::byte, wire::kMaxSuccessReplySize> buf{};
-  const std::size_t n = protocol::encode_success_reply(value, format, buf);
-  return {buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n)};
+  return protocol::encoded_success_reply(value, format);
 }
 
 Bytes error_bytes(const protocol::RequestFault& fault, std::size_t request_length) {
-  std::array<std::byte, 64> buf{};
-  const std::size_t n = protocol::encode_error_reply(fault, request_length, buf);
-  return {buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n)};
+  return protocol::encoded_error_reply(fault, request_length);
 }
 
 Bytes with_header(Bytes d, std::uint8_t header) {

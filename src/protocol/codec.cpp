@@ -307,4 +307,22 @@ DecodedReply decode_reply(Bytes datagram, Format expected) {
   return out;
 }
 
+std::vector<std::byte> encoded_request(const Request& request) {
+  std::vector<std::byte> out(wire::kMaxRequestSize);
+  out.resize(encode_request(request, out));
+  return out;
+}
+
+std::vector<std::byte> encoded_success_reply(std::uint32_t value, Format format) {
+  std::vector<std::byte> out(wire::kMaxSuccessReplySize);
+  out.resize(encode_success_reply(value, format, out));
+  return out;
+}
+
+std::vector<std::byte> encoded_error_reply(const RequestFault& fault, std::size_t request_length) {
+  std::vector<std::byte> out(std::max<std::size_t>(request_length, 1));
+  out.resize(encode_error_reply(fault, request_length, out));
+  return out;
+}
+
 }  // namespace sockcalc::protocol

@@ -9,6 +9,7 @@
 #include <optional>
 #include <span>
 #include <string_view>
+#include <vector>
 
 #include "protocol/wire.hpp"
 
@@ -139,6 +140,16 @@ std::size_t format_reason(const RequestFault& fault, std::span<char> out);
 /// Returns the size written (>= 1), or 0 when `out` is empty.
 std::size_t encode_error_reply(const RequestFault& fault, std::size_t request_length,
                                MutableBytes out);
+
+// ---- The encoders above, into a vector of the exact size, for tools and tests that build a
+// datagram to send, keep or mutate. They allocate: not for the serving path. ----
+
+/// encode_request() into a vector; empty when the request cannot be encoded (no operand).
+std::vector<std::byte> encoded_request(const Request& request);
+/// encode_success_reply() into a vector.
+std::vector<std::byte> encoded_success_reply(std::uint32_t value, Format format);
+/// encode_error_reply() into a vector: the reply to a request of `request_length` bytes.
+std::vector<std::byte> encoded_error_reply(const RequestFault& fault, std::size_t request_length);
 
 /// Every way a reply can be malformed for a client that asked for `expected` (P-11).
 enum class ReplyError : std::uint8_t {

@@ -33,22 +33,14 @@ Request make(Op op, Format format, std::initializer_list<std::uint32_t> ints) {
   return r;
 }
 
-Bytes encode(const Request& r) {
-  std::array<std::byte, wire::kMaxRequestSize> b{};
-  const std::size_t n = protocol::encode_request(r, b);
-  return {b.begin(), b.begin() + static_cast<std::ptrdiff_t>(n)};
-}
+Bytes encode(const Request& r) { return protocol::encoded_request(r); }
 
 Bytes success(std::uint32_t value, Format format) {
-  std::array<std::byte, wire::kMaxSuccessReplySize> b{};
-  const std::size_t n = protocol::encode_success_reply(value, format, b);
-  return {b.begin(), b.begin() + static_cast<std::ptrdiff_t>(n)};
+  return protocol::encoded_success_reply(value, format);
 }
 
 Bytes error(const protocol::RequestFault& fault, std::size_t request_length) {
-  std::array<std::byte, 64> b{};
-  const std::size_t n = protocol::encode_error_reply(fault, request_length, b);
-  return {b.begin(), b.begin() + static_cast<std::ptrdiff_t>(n)};
+  return protocol::encoded_error_reply(fault, request_length);
 }
 
 const Request kCourseSum = make(Op::sum, Format::integer, {1, 3, 5, 7, 9});

@@ -35,22 +35,14 @@ protocol::Request make_request(protocol::Op op, protocol::Format format,
   return r;
 }
 
-Datagram encode(const protocol::Request& request) {
-  Datagram out(wire::kMaxRequestSize);
-  out.resize(protocol::encode_request(request, out));
-  return out;
-}
+Datagram encode(const protocol::Request& request) { return protocol::encoded_request(request); }
 
 Datagram encode_success(std::uint32_t value, protocol::Format format) {
-  Datagram out(wire::kMaxSuccessReplySize);
-  out.resize(protocol::encode_success_reply(value, format, out));
-  return out;
+  return protocol::encoded_success_reply(value, format);
 }
 
 Datagram encode_error(const protocol::RequestFault& fault, std::size_t request_length) {
-  Datagram out(std::max<std::size_t>(request_length, 1));
-  out.resize(protocol::encode_error_reply(fault, request_length, out));
-  return out;
+  return protocol::encoded_error_reply(fault, request_length);
 }
 
 std::string reason_text(const protocol::RequestFault& fault) {

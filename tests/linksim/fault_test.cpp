@@ -29,9 +29,7 @@ std::vector<std::byte> request_bytes(std::size_t operands) {
   for (std::size_t i = 0; i < operands; ++i) {
     r.operands.push_back(static_cast<std::uint32_t>(0x01020304u * (i + 1)));
   }
-  std::array<std::byte, wire::kMaxRequestSize> out{};
-  const std::size_t n = protocol::encode_request(r, out);
-  return {out.begin(), out.begin() + static_cast<std::ptrdiff_t>(n)};
+  return protocol::encoded_request(r);
 }
 
 TEST(FaultDecider, NoFaultPassesEveryDatagramUntouched) {

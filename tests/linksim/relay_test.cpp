@@ -27,9 +27,7 @@ constexpr milliseconds kSilence{150};
 Bytes request(std::uint32_t tag) {
   protocol::Request r;
   r.operands.push_back(tag);
-  std::array<std::byte, wire::kMaxRequestSize> out{};
-  const std::size_t n = protocol::encode_request(r, out);
-  return {out.begin(), out.begin() + static_cast<std::ptrdiff_t>(n)};
+  return protocol::encoded_request(r);
 }
 
 std::uint32_t tag_of(const Bytes& datagram) {

@@ -37,22 +37,14 @@ Request make(Op op, Format format, std::initializer_list<std::uint32_t> values,
   return r;
 }
 
-Datagram encode(const Request& r) {
-  std::array<std::byte, wire::kMaxRequestSize> buf{};
-  const std::size_t n = encode_request(r, buf);
-  return Datagram(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
-}
+Datagram encode(const Request& r) { return encoded_request(r); }
 
 Datagram success_reply(std::uint32_t value, Format format) {
-  std::array<std::byte, wire::kMaxSuccessReplySize> buf{};
-  const std::size_t n = encode_success_reply(value, format, buf);
-  return Datagram(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
+  return encoded_success_reply(value, format);
 }
 
 Datagram error_reply(const RequestFault& fault, std::size_t request_length) {
-  std::array<std::byte, wire::kRecvBufferSize> buf{};
-  const std::size_t n = encode_error_reply(fault, request_length, buf);
-  return Datagram(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
+  return encoded_error_reply(fault, request_length);
 }
 
 // Bytes quoted from the spec (expected values only, never used to build a datagram).
@@ -217,6 +209,27 @@ TEST(CodecRequest, EncodeRefusesNoOperandAndSmallBuffer) {
   const Request two = make(Op::sum, Format::integer, {1, 2});
   EXPECT_EQ(encode_request(two, std::span(buf).first(8)), 0u);
   EXPECT_EQ(encode_request(two, std::span(buf).first(9)), 9u);
+}
+
+// The vector encoders hold exactly what the span encoders write, and nothing when they refuse.
+TEST(CodecVectors, HoldExactlyWhatTheSpanEncodersWrite) {
+  const Request two = make(Op::product, Format::string, {6, 7});
+  std::array<std::byte, wire::kMaxRequestSize> buf{};
+  const std::size_t n = encode_request(two, buf);
+  EXPECT_EQ(encoded_request(two), Datagram(buf.begin(), buf.begin() + static_cast<long>(n)));
+  EXPECT_TRUE(encoded_request(Request{}).empty());
+  EXPECT_EQ(encoded_success_reply(42, Format::string), spec_bytes({0x80, '4', '2'}));
+  EXPECT_EQ(encoded_success_reply(25, Format::integer), spec_bytes({0x80, 0, 0, 0, 25}));
+  const RequestFault empty{RequestError::empty, 0};
+  EXPECT_EQ(encoded_error_reply(empty, 0), spec_bytes({0x00}));
+  const RequestFault opcode{RequestError::unknown_opcode, 2};
+  for (std::size_t length : {1u, 5u, 21u, 300u}) {
+    std::array<std::byte, 400> out{};
+    const std::size_t m = encode_error_reply(opcode, length, out);
+    EXPECT_EQ(encoded_error_reply(opcode, length),
+              Datagram(out.begin(), out.begin() + static_cast<long>(m)))
+        << length;
+  }
 }
 
 TEST(CodecRequest, OperandListHoldsAtMost64) {

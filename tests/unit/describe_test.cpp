@@ -42,21 +42,15 @@ Datagram encode(Op op, Format format, std::initializer_list<std::uint32_t> value
   r.format = format;
   r.unused = unused;
   r.operands = protocol::OperandList(values);
-  std::array<std::byte, wire::kMaxRequestSize> buf{};
-  const std::size_t n = protocol::encode_request(r, buf);
-  return Datagram(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
+  return protocol::encoded_request(r);
 }
 
 Datagram success(std::uint32_t value, Format format) {
-  std::array<std::byte, wire::kMaxSuccessReplySize> buf{};
-  const std::size_t n = protocol::encode_success_reply(value, format, buf);
-  return Datagram(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
+  return protocol::encoded_success_reply(value, format);
 }
 
 Datagram error(const protocol::RequestFault& fault, std::size_t request_length) {
-  std::array<std::byte, wire::kRecvBufferSize> buf{};
-  const std::size_t n = protocol::encode_error_reply(fault, request_length, buf);
-  return Datagram(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
+  return protocol::encoded_error_reply(fault, request_length);
 }
 
 // ---- core/hex ----
