@@ -1,19 +1,15 @@
 // conformance/child.cpp -- implementation of conformance/child.hpp.
-// posix_spawnp with pipes; a pidfd (when the kernel has one) makes the exit pollable.
+// Started and reaped with core/child_process; a pidfd (when the kernel has one) makes the exit
+// pollable.
 #include "conformance/child.hpp"
 
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
-#include <cerrno>
+#include <optional>
 #include <thread>
 
-extern char** environ;
+#include "core/child_process.hpp"
 
 namespace sockcalc::conformance {
 namespace {
@@ -29,76 +25,18 @@ void close_fd(int& fd) {
   fd = -1;
 }
 
-// Reads what `fd` holds now into `sink` (up to kMaxOutput); closes it at end of file.
-void read_available(int& fd, std::string& sink) {
-  std::array<char, 4096> buf{};
-  while (fd >= 0) {
-    const ssize_t n = ::read(fd, buf.data(), buf.size());
-    if (n > 0) {
-      const auto room = kMaxOutput - std::min(kMaxOutput, sink.size());
-      sink.append(buf.data(), std::min(room, static_cast<std::size_t>(n)));
-    } else if (n < 0 && errno == EINTR) {
-      continue;
-    } else if (n < 0 && errno == EAGAIN) {
-      return;
-    } else {
-      close_fd(fd);
-    }
-  }
-}
-
 }  // namespace
 
 Result<Child> Child::start(const std::vector<std::string>& argv) {
   Child c;
   c.run_.argv = argv;
-  if (argv.empty()) return Error{std::make_error_code(std::errc::invalid_argument), "no command"};
-  std::array<int, 2> out{-1, -1};
-  std::array<int, 2> err{-1, -1};
-  if (::pipe2(out.data(), O_CLOEXEC) != 0) return errno_error(errno, "cannot create a pipe");
-  if (::pipe2(err.data(), O_CLOEXEC) != 0) {
-    const int e = errno;
-    close_fd(out[0]);
-    close_fd(out[1]);
-    return errno_error(e, "cannot create a pipe");
-  }
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, err[1], STDERR_FILENO);
-  // The client must see the usual signals whatever the checker's parent did with them.
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t none;
-  sigemptyset(&none);
-  sigset_t defaults;
-  sigemptyset(&defaults);
-  for (int s : {SIGINT, SIGTERM, SIGPIPE, SIGHUP}) sigaddset(&defaults, s);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-
-  std::vector<std::string> copies(argv);
-  std::vector<char*> args;
-  for (std::string& a : copies) args.push_back(a.data());
-  args.push_back(nullptr);
-  const int rc = ::posix_spawnp(&c.pid_, args[0], &actions, &attr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  close_fd(out[1]);
-  close_fd(err[1]);
-  if (rc != 0) {
-    close_fd(out[0]);
-    close_fd(err[0]);
-    c.pid_ = -1;
-    return errno_error(rc, "cannot start '" + argv[0] + "'");
-  }
+  auto handles = spawn_with_pipes(argv, SpawnOptions{.search_path = true});
+  if (!handles) return handles.error();
   c.run_.started = true;
-  c.out_fd_ = out[0];
-  c.err_fd_ = err[0];
-  for (int fd : {c.out_fd_, c.err_fd_}) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
-  c.pidfd_ = static_cast<int>(::syscall(SYS_pidfd_open, c.pid_, 0));
+  c.pid_ = handles->pid;
+  c.out_fd_ = handles->out_fd;
+  c.err_fd_ = handles->err_fd;
+  c.pidfd_ = handles->pidfd;
   return c;
 }
 
@@ -125,25 +63,18 @@ void Child::add_poll_fds(std::vector<pollfd>& fds) const {
 
 bool Child::reap(bool block) {
   if (reaped_ || pid_ <= 0) return reaped_;
-  int st = 0;
-  pid_t rc = 0;
-  do {
-    rc = ::waitpid(pid_, &st, block ? 0 : WNOHANG);
-  } while (rc < 0 && errno == EINTR);
-  if (rc != pid_) return false;
+  const std::optional<ChildExit> e = reap_child(pid_, block);
+  if (!e) return false;
   reaped_ = true;
-  if (WIFEXITED(st)) {
-    run_.exited = true;
-    run_.exit_code = WEXITSTATUS(st);
-  } else if (WIFSIGNALED(st)) {
-    run_.signal = WTERMSIG(st);
-  }
+  run_.exited = e->exited;
+  if (e->exited) run_.exit_code = e->code;
+  run_.signal = e->signal;
   return true;
 }
 
 bool Child::update() {
-  read_available(out_fd_, run_.out);
-  read_available(err_fd_, run_.err);
+  read_available(out_fd_, run_.out, kMaxOutput);
+  read_available(err_fd_, run_.err, kMaxOutput);
   return reap(false);
 }
 
@@ -168,8 +99,8 @@ void Child::drain(std::chrono::steady_clock::time_point deadline) {
       if (fd >= 0) fds.push_back(pollfd{fd, POLLIN, 0});
     }
     if (::poll(fds.data(), fds.size(), static_cast<int>(left)) > 0) {
-      read_available(out_fd_, run_.out);
-      read_available(err_fd_, run_.err);
+      read_available(out_fd_, run_.out, kMaxOutput);
+      read_available(err_fd_, run_.err, kMaxOutput);
     }
   }
 }

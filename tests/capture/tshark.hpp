@@ -10,9 +10,9 @@
 
 namespace sockcalc::capture_test {
 
-/// What a finished (or killed) child did.
+/// What a finished (or killed) child did (tests/support run_program, in the shape these tests use).
 struct ToolRun {
-  bool started = false;    // false: posix_spawn failed (see `error`)
+  bool started = false;    // false: it could not be started (see `error`)
   bool timed_out = false;  // killed (SIGKILL) at the time limit
   int exit_status = -1;    // the exit code, or -1 when killed by a signal
   std::string out;         // everything written to stdout

@@ -1,13 +1,12 @@
 // tests/support/process.cpp -- implementation of tests/support/process.hpp.
-// posix_spawn (fork+execve to pass listen fds) with pipes; waits poll the pipes and a pidfd.
+// Children started with core/child_process (fork+execve to pass listen fds); waits poll the
+// pipes and a pidfd.
 // One thread per object.
 #include "support/process.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
-#include <spawn.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,6 +17,8 @@
 #include <filesystem>
 #include <string_view>
 
+#include "core/child_process.hpp"
+
 extern char** environ;
 
 namespace sockcalc::testing {
@@ -27,8 +28,6 @@ using Clock = std::chrono::steady_clock;
 
 // Without a pidfd to poll, a wait for exit looks at the child this often.
 constexpr int kExitPollSliceMs = 10;
-// A read from a pipe takes up to this many bytes at a time.
-constexpr std::size_t kReadChunk = 4096;
 // The longest path a Unix socket inside a TempDir may need: "DIR/" plus a short file name must
 // fit in sun_path (108 bytes with its NUL).
 constexpr std::size_t kMaxTempDirLength = 80;
@@ -48,23 +47,6 @@ Error failure(std::errc code, std::string context) {
 void close_fd(int& fd) {
   if (fd >= 0) ::close(fd);
   fd = -1;
-}
-
-// Reads everything `fd` holds now into `sink`; closes `fd` at end of file or on error.
-void read_available(int& fd, std::string& sink) {
-  std::array<char, kReadChunk> buf{};
-  while (fd >= 0) {
-    const ssize_t n = ::read(fd, buf.data(), buf.size());
-    if (n > 0) {
-      sink.append(buf.data(), static_cast<std::size_t>(n));
-    } else if (n < 0 && errno == EINTR) {
-      continue;
-    } else if (n < 0 && errno == EAGAIN) {
-      return;
-    } else {
-      close_fd(fd);  // 0: end of file; other errors: nothing more will come
-    }
-  }
 }
 
 // The first complete line of `text` that starts with `prefix`, without prefix and newline.
@@ -162,15 +144,21 @@ bool install_fd(int from, int to) {
   for (int i = 0; i < count; ++i) {
     if (!install_fd(copies[static_cast<std::size_t>(i)], kFirstListenFd + i)) ::_exit(127);
   }
-  struct sigaction dfl {};
-  dfl.sa_handler = SIG_DFL;
-  for (int s : {SIGINT, SIGTERM, SIGPIPE, SIGHUP, SIGUSR1}) ::sigaction(s, &dfl, nullptr);
-  sigset_t none;
-  sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  reset_signals_in_child();
   env.write_pid(::getpid());
   ::execve(program, argv, env.envp());
   ::_exit(127);  // as a shell reports a program it cannot run
+}
+
+// Starts `argv` with `listen_fds` at 3.. and LISTEN_FDS/LISTEN_PID set, as systemd does: fork +
+// execve, since LISTEN_PID must be the child's own pid, which posix_spawn cannot write.
+Result<ChildHandles> fork_with_listen_fds(const std::vector<std::string>& argv,
+                                          ChildEnvironment& env, const std::vector<int>& fds) {
+  return start_with_pipes(argv, [&](char* const* args, int out, int err, pid_t& pid) {
+    pid = ::fork();
+    if (pid == 0) exec_child(args[0], args, env, fds, out, err);
+    return pid < 0 ? errno : 0;
+  });
 }
 
 }  // namespace
@@ -198,69 +186,18 @@ Result<std::unique_ptr<Process>> Process::start(const std::string& program,
   p->command_ = std::filesystem::path(program).filename().string();
   for (const std::string& a : args) p->command_ += " '" + a + "'";
 
-  // The parent's ends are close-on-exec, so that no other child started meanwhile holds them
-  // open (which would delay the end of file); dup2 gives the child plain copies.
-  std::array<int, 2> out{-1, -1};
-  std::array<int, 2> err{-1, -1};
-  if (::pipe2(out.data(), O_CLOEXEC) != 0) return errno_error(errno, "cannot create a pipe");
-  if (::pipe2(err.data(), O_CLOEXEC) != 0) {
-    const int e = errno;
-    close_fd(out[0]);
-    close_fd(out[1]);
-    return errno_error(e, "cannot create a pipe");
-  }
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, err[1], STDERR_FILENO);
-
-  // The test runner may ignore or block signals; the program under test must see them.
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t none;
-  sigemptyset(&none);
-  sigset_t defaults;
-  sigemptyset(&defaults);
-  for (int s : {SIGINT, SIGTERM, SIGPIPE, SIGHUP, SIGUSR1}) sigaddset(&defaults, s);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-
-  std::vector<char*> argv;
-  std::string argv0 = program;
-  argv.push_back(argv0.data());
-  std::vector<std::string> copies(args);
-  for (std::string& a : copies) argv.push_back(a.data());
-  argv.push_back(nullptr);
-
+  std::vector<std::string> argv = {program};
+  argv.insert(argv.end(), args.begin(), args.end());
   ChildEnvironment env(options);
-  int rc = 0;
-  if (options.listen_fds.empty()) {
-    rc = posix_spawn(&p->pid_, program.c_str(), &actions, &attr, argv.data(), env.envp());
-  } else {
-    // LISTEN_PID must be the child's pid, which posix_spawn cannot write into its environment.
-    p->pid_ = ::fork();
-    if (p->pid_ == 0) {
-      exec_child(program.c_str(), argv.data(), env, options.listen_fds, out[1], err[1]);
-    }
-    if (p->pid_ < 0) rc = errno;
-  }
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  close_fd(out[1]);
-  close_fd(err[1]);
-  if (rc != 0) {
-    close_fd(out[0]);
-    close_fd(err[0]);
-    p->pid_ = -1;
-    return errno_error(rc, "cannot start " + program);
-  }
-  p->out_fd_ = out[0];
-  p->err_fd_ = err[0];
-  for (int fd : {p->out_fd_, p->err_fd_}) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+  auto handles = options.listen_fds.empty()
+                     ? spawn_with_pipes(argv, SpawnOptions{.envp = env.envp()})
+                     : fork_with_listen_fds(argv, env, options.listen_fds);
+  if (!handles) return handles.error();
+  p->pid_ = handles->pid;
+  p->out_fd_ = handles->out_fd;
+  p->err_fd_ = handles->err_fd;
   // A pidfd turns "wait for exit" into one poll(); without it, waits look in short slices.
-  p->pidfd_ = static_cast<int>(::syscall(SYS_pidfd_open, p->pid_, 0));
+  p->pidfd_ = handles->pidfd;
   return p;
 }
 
@@ -309,22 +246,14 @@ std::optional<std::string> Process::wait_for_line(std::string_view prefix, milli
 
 bool Process::reap(bool block) {
   if (reaped()) return true;
-  if (pid_ <= 0) return false;
-  int st = 0;
-  pid_t rc = 0;
-  do {
-    rc = ::waitpid(pid_, &st, block ? 0 : WNOHANG);
-  } while (rc < 0 && errno == EINTR);
-  if (rc != pid_) return false;
-  ExitStatus s;
-  if (WIFEXITED(st)) {
-    s.exited = true;
-    s.code = WEXITSTATUS(st);
-  } else if (WIFSIGNALED(st)) {
-    s.signaled = true;
-    s.signal = WTERMSIG(st);
-  }
-  status_ = s;
+  const std::optional<ChildExit> e = reap_child(pid_, block);
+  if (!e) return false;
+  ExitStatus status;
+  status.exited = e->exited;
+  status.code = e->code;
+  status.signaled = !e->exited && e->signal != 0;
+  status.signal = e->signal;
+  status_ = status;
   return true;
 }
 
@@ -383,8 +312,13 @@ std::string Process::report() const {
 
 RunResult run_program(const std::string& program, const std::vector<std::string>& args,
                       milliseconds timeout) {
+  return run_program(program, args, StartOptions{}, timeout);
+}
+
+RunResult run_program(const std::string& program, const std::vector<std::string>& args,
+                      const StartOptions& options, milliseconds timeout) {
   RunResult r;
-  auto p = Process::start(program, args);
+  auto p = Process::start(program, args, options);
   if (!p) {
     r.report = p.error().message();
     return r;

@@ -134,6 +134,9 @@ struct RunResult {
 /// Runs `program args...` to its end, killing it after `timeout`.
 RunResult run_program(const std::string& program, const std::vector<std::string>& args,
                       milliseconds timeout = kPatience);
+/// The same, started with `options` (extra environment, listen fds).
+RunResult run_program(const std::string& program, const std::vector<std::string>& args,
+                      const StartOptions& options, milliseconds timeout = kPatience);
 
 /// A server program (the path of a build of tools/server), running until stop() or destruction.
 class ServerProcess {
