@@ -37,7 +37,10 @@ Status apply_options(const DatagramSocket& s, const Address& local, const Socket
     if (!st) return st;
   }
   if (o.recv_buffer > 0) {
-    auto st = set_option(s.fd(), SOL_SOCKET, SO_RCVBUF, o.recv_buffer, "SO_RCVBUF", local);
+    // SO_RCVBUFFORCE may pass net.core.rmem_max but needs CAP_NET_ADMIN; SO_RCVBUF is capped.
+    const int v = o.recv_buffer;
+    if (setsockopt(s.fd(), SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof v) == 0) return Ok{};
+    auto st = set_option(s.fd(), SOL_SOCKET, SO_RCVBUF, v, "SO_RCVBUF", local);
     if (!st) return st;
   }
   return Ok{};

@@ -16,7 +16,9 @@ namespace sockcalc {
 
 struct SocketOptions {
   bool reuse_port = false;  // SO_REUSEPORT: several sockets share one UDP port
-  int recv_buffer = 0;      // SO_RCVBUF in bytes; 0 keeps the system default
+  /// SO_RCVBUF in bytes; 0 keeps the system default. With CAP_NET_ADMIN (root) it may pass
+  /// net.core.rmem_max (SO_RCVBUFFORCE); without, the kernel caps it there silently.
+  int recv_buffer = 0;
 };
 
 /// The three outcomes of a receive, plus failure.

@@ -217,15 +217,17 @@ TEST_P(IntegServerUsage, ExitsTwo) {
 
 INSTANTIATE_TEST_SUITE_P(
     Server, IntegServerUsage,
-    ::testing::Values(BadServerArgs{"NoArguments", {}, "missing"},
-                      BadServerArgs{"MissingPort", {"::1"}, "PORT"},
-                      BadServerArgs{"BadPort", {"::1", "x"}, "'x'"},
-                      BadServerArgs{"PortTooLarge", {"::1", "70000"}, "'70000'"},
-                      BadServerArgs{
-                          "UnknownHost", {"no-such-host.invalid", "0"}, "no-such-host.invalid"},
-                      BadServerArgs{"NotAnAddress", {"::1::2", "0"}, "::1::2"},
-                      BadServerArgs{"ExtraArgument", {"::1", "0", "extra"}, "'extra'"},
-                      BadServerArgs{"UnknownOption", {"--bogus", "::1", "0"}, "'--bogus'"}),
+    ::testing::Values(
+        BadServerArgs{"NoArguments", {}, "missing"}, BadServerArgs{"MissingPort", {"::1"}, "PORT"},
+        BadServerArgs{"BadPort", {"::1", "x"}, "'x'"},
+        BadServerArgs{"PortTooLarge", {"::1", "70000"}, "'70000'"},
+        BadServerArgs{"UnknownHost", {"no-such-host.invalid", "0"}, "no-such-host.invalid"},
+        BadServerArgs{"NotAnAddress", {"::1::2", "0"}, "::1::2"},
+        BadServerArgs{"ExtraArgument", {"::1", "0", "extra"}, "'extra'"},
+        BadServerArgs{"UnknownOption", {"--bogus", "::1", "0"}, "'--bogus'"},
+        BadServerArgs{"RecvBufferTooSmall", {"--recv-buffer", "100", "::1", "0"}, "'100'"},
+        BadServerArgs{
+            "RecvBufferMissing", {"::1", "0", "--recv-buffer"}, "'--recv-buffer' needs a value"}),
     [](const auto& p) { return std::string(p.param.name); });
 
 TEST(IntegServerHelp, HelpAndVersionExitZero) {

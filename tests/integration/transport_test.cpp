@@ -7,6 +7,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -136,6 +139,64 @@ TEST(IntegTransport, IdleServerStopsOnSigterm) {
   std::unique_ptr<ServerProcess> server;
   ASSERT_OK_AND_ASSIGN(server, start_server({"::1", "0"}));
   expect_clean_stop(*server, SIGTERM, 0);
+}
+
+// The process state letter of /proc/PID/stat ('T': stopped), or '?' when it cannot be read.
+char process_state(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  const auto paren = text.rfind(')');
+  return paren != std::string::npos && paren + 2 < text.size() ? text[paren + 2] : '?';
+}
+
+long rmem_max() {
+  std::ifstream in("/proc/sys/net/core/rmem_max");
+  long value = 0;
+  in >> value;
+  return value;
+}
+
+// --recv-buffer: a burst far beyond the default buffer (~200 small datagrams) waits in the
+// socket while the server is stopped, and every request of it is answered once it goes on.
+TEST(IntegTransport, RecvBufferHoldsABurstWhileTheServerIsStopped) {
+  constexpr int kBuffer = 8 << 20;
+  constexpr int kBurst = 2000;
+  if (::geteuid() != 0 && rmem_max() < kBuffer) {
+    GTEST_SKIP() << "needs root (SO_RCVBUFFORCE) or net.core.rmem_max >= " << kBuffer;
+  }
+  std::unique_ptr<ServerProcess> server;
+  ASSERT_OK_AND_ASSIGN(server, start_server({"--threads", "1", "--recv-buffer",
+                                             std::to_string(kBuffer), "::1", "0"}));
+  SocketOptions big;
+  big.recv_buffer = kBuffer;
+  DatagramSocket client;
+  ASSERT_OK_AND_ASSIGN(client, DatagramSocket::bind(Address::loopback(Family::v6, 0), big));
+
+  const pid_t pid = server->process().pid();
+  ASSERT_EQ(::kill(pid, SIGSTOP), 0);
+  for (int i = 0; i < 500 && process_state(pid) != 'T'; ++i) ::usleep(2000);
+  ASSERT_EQ(process_state(pid), 'T');
+  const Datagram request = encode(make_request(Op::sum, protocol::Format::integer, kIntegers));
+  int sent = 0;
+  for (int i = 0; i < kBurst; ++i) sent += client.send_to(request, server->address()) == 0;
+  ASSERT_EQ(::kill(pid, SIGCONT), 0);
+
+  const Datagram expected = encode_success(25, protocol::Format::integer);
+  std::vector<std::byte> buffer(64);
+  int right = 0;
+  int replies = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (replies < sent && std::chrono::steady_clock::now() < deadline) {
+    if (!client.wait_readable(100)) continue;
+    const RecvResult r = client.recv_from(buffer, nullptr);
+    if (r.outcome != RecvOutcome::received) continue;
+    ++replies;
+    right += Datagram(buffer.begin(), buffer.begin() + static_cast<long>(r.held)) == expected;
+  }
+  EXPECT_EQ(sent, kBurst);
+  EXPECT_EQ(replies, sent) << server->report();
+  EXPECT_EQ(right, replies);
+  expect_clean_stop(*server, SIGTERM, static_cast<std::uint64_t>(sent));
 }
 
 }  // namespace

@@ -49,6 +49,10 @@ Options:
       --batch N    datagrams per recvmmsg/sendmmsg call, 1..1024 (default 32)
       --busy-poll  workers spin instead of sleeping: the lowest latency, at the
                  price of one busy core per worker
+      --recv-buffer BYTES
+                 each socket's receive buffer, 4096..1073741824 (default: the
+                 system's, net.core.rmem_default, ~200 small datagrams); above
+                 net.core.rmem_max only for root. Room for bursts of requests
       --rate-limit N
                  serve at most N requests a second per source IP address and
                  worker (token bucket, bursts of N); the rest are dropped
@@ -155,12 +159,17 @@ server::Engine parse_engine_or_die(std::string_view text) {
 }
 
 Config parse(int argc, char** argv) {
-  static const option kLong[] = {
-      {"verbose", no_argument, nullptr, 'v'},          {"threads", required_argument, nullptr, 't'},
-      {"engine", required_argument, nullptr, 'E'},     {"batch", required_argument, nullptr, 'B'},
-      {"busy-poll", no_argument, nullptr, 'P'},        {"pcap", required_argument, nullptr, 'C'},
-      {"rate-limit", required_argument, nullptr, 'R'}, {"help", no_argument, nullptr, 'h'},
-      {"version", no_argument, nullptr, 'V'},          {nullptr, 0, nullptr, 0}};
+  static const option kLong[] = {{"verbose", no_argument, nullptr, 'v'},
+                                 {"threads", required_argument, nullptr, 't'},
+                                 {"engine", required_argument, nullptr, 'E'},
+                                 {"batch", required_argument, nullptr, 'B'},
+                                 {"busy-poll", no_argument, nullptr, 'P'},
+                                 {"pcap", required_argument, nullptr, 'C'},
+                                 {"rate-limit", required_argument, nullptr, 'R'},
+                                 {"help", no_argument, nullptr, 'h'},
+                                 {"recv-buffer", required_argument, nullptr, 'F'},
+                                 {"version", no_argument, nullptr, 'V'},
+                                 {nullptr, 0, nullptr, 0}};
   Config c;
   c.options.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   c.options.log = write_line;
@@ -190,6 +199,10 @@ Config parse(int argc, char** argv) {
       case 'R':
         c.options.rate_limit =
             static_cast<double>(cli::parse_number_or_die(optarg, "rate limit", 1, 100'000'000));
+        break;
+      case 'F':
+        c.options.socket.recv_buffer =
+            static_cast<int>(cli::parse_number_or_die(optarg, "receive buffer", 4096, 1 << 30));
         break;
       case 'h':
         print_help();
