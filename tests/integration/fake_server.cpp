@@ -26,25 +26,6 @@ std::string short_hex(std::span<const std::byte> bytes) {
 
 }  // namespace
 
-protocol::Request make_request(protocol::Op op, protocol::Format format,
-                               const std::vector<std::uint32_t>& operands) {
-  protocol::Request r;
-  r.op = op;
-  r.format = format;
-  for (std::uint32_t v : operands) r.operands.push_back(v);
-  return r;
-}
-
-Datagram encode(const protocol::Request& request) { return protocol::encoded_request(request); }
-
-Datagram encode_success(std::uint32_t value, protocol::Format format) {
-  return protocol::encoded_success_reply(value, format);
-}
-
-Datagram encode_error(const protocol::RequestFault& fault, std::size_t request_length) {
-  return protocol::encoded_error_reply(fault, request_length);
-}
-
 std::string reason_text(const protocol::RequestFault& fault) {
   std::array<char, wire::kMaxRequestSize> buf{};
   return std::string(buf.data(), protocol::format_reason(fault, buf));

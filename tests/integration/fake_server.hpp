@@ -1,6 +1,6 @@
 // tests/integration/fake_server.hpp -- internal to tests/integration.
 // FakeServer: a scripted datagram peer for client tests ("ignore the first datagram, answer
-// the next with these bytes"), plus datagram builders over the project's codec. The script runs
+// the next with these bytes"), and the datagram builders tests use with it. The script runs
 // on the FakeServer's own thread; every public member may be called from the test's thread.
 #pragma once
 
@@ -21,23 +21,17 @@
 #include "programs.hpp"
 #include "protocol/codec.hpp"
 #include "socket/datagram_socket.hpp"
+#include "support/datagrams.hpp"
 
 namespace sockcalc::integration {
 
-using Datagram = std::vector<std::byte>;
+// The datagram builders of tests/support (the project's codec, into vectors a test can mutate).
+using testing::Datagram;
+using testing::encode;
+using testing::encode_error;
+using testing::encode_success;
+using testing::make_request;
 
-// ---- Datagram builders: the project's codec, into vectors a test can mutate. ----
-
-/// A request of `op` and `format` over `operands` (our client's unused bits: 0).
-protocol::Request make_request(protocol::Op op, protocol::Format format,
-                               const std::vector<std::uint32_t>& operands);
-/// protocol::encode_request() into a vector (empty when the request cannot be encoded).
-Datagram encode(const protocol::Request& request);
-/// protocol::encode_success_reply() into a vector.
-Datagram encode_success(std::uint32_t value, protocol::Format format);
-/// protocol::encode_error_reply() into a vector: the reply our server gives to a request of
-/// `request_length` bytes that broke `fault`.
-Datagram encode_error(const protocol::RequestFault& fault, std::size_t request_length);
 /// protocol::format_reason() as a string: "unknown opcode 2".
 std::string reason_text(const protocol::RequestFault& fault);
 /// The course's hex dump, "0x80 0x0 0x0 0x0 0x19", for messages.

@@ -383,6 +383,11 @@ Result<TempDir> TempDir::create() {
   return TempDir(templ);
 }
 
+Address TempDir::unix_address(const std::string& name) const {
+  auto a = Address::parse_unix("unix:" + path_ + "/" + name);
+  return a.ok() ? *a : Address{};
+}
+
 TempDir::~TempDir() {
   if (path_.empty()) return;
   std::error_code ec;

@@ -182,6 +182,10 @@ class TempDir {
   TempDir(const TempDir&) = delete;
   ~TempDir();
   [[nodiscard]] const std::string& path() const { return path_; }
+  /// The Unix-domain address of the file `name` in this directory. A short name always fits:
+  /// create() keeps the directory's path short enough for sun_path; a name too long gives an
+  /// empty Address, which every bind or connect refuses.
+  [[nodiscard]] Address unix_address(const std::string& name) const;
 
  private:
   explicit TempDir(std::string p) : path_(std::move(p)) {}

@@ -27,6 +27,7 @@
 #include "protocol/wire.hpp"
 #include "server/engine.hpp"
 #include "socket/datagram_socket.hpp"
+#include "support/datagrams.hpp"
 
 namespace sockcalc::client {
 namespace {
@@ -36,37 +37,15 @@ using protocol::Op;
 using protocol::Request;
 using protocol::RequestError;
 using protocol::RequestFault;
-using Datagram = std::vector<std::byte>;
+using testing::Datagram;
+using testing::encode;
+using testing::encode_error;
+using testing::encode_success;
+using testing::make_request;
 using Clock = std::chrono::steady_clock;
 
 // Upper bound of every wait for a datagram; never used as a sleep.
 constexpr int kWaitMs = 2000;
-
-Request make(Op op, Format format, std::initializer_list<std::uint32_t> values) {
-  Request r;
-  r.op = op;
-  r.format = format;
-  r.operands = protocol::OperandList(values);
-  return r;
-}
-
-Datagram encode(const Request& r) {
-  std::array<std::byte, wire::kMaxRequestSize> buf{};
-  const std::size_t n = protocol::encode_request(r, buf);
-  return Datagram(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
-}
-
-Datagram success_reply(std::uint32_t value, Format format) {
-  std::array<std::byte, wire::kMaxSuccessReplySize> buf{};
-  const std::size_t n = protocol::encode_success_reply(value, format, buf);
-  return Datagram(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
-}
-
-Datagram error_reply(const RequestFault& fault, std::size_t request_length) {
-  std::array<std::byte, wire::kRecvBufferSize> buf{};
-  const std::size_t n = protocol::encode_error_reply(fault, request_length, buf);
-  return Datagram(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
-}
 
 std::uint32_t expected_value(const Request& r) {
   return protocol::compute(r.op, r.operands.values());
@@ -174,10 +153,10 @@ TEST(ClientLive, BothFormatsGiveTheComputedValue) {
   ASSERT_TRUE(server);
   Client client = connect_or_fail(server->address());
   const Request requests[] = {
-      make(Op::sum, Format::integer, {1, 3, 5, 7, 9}),
-      make(Op::product, Format::string, {1, 3, 5, 7, 9}),
-      make(Op::product, Format::integer, {65536, 65536}),
-      make(Op::sum, Format::string, {0xFFFFFFFFu, 0xFFFFFFFFu}),
+      make_request(Op::sum, Format::integer, {1, 3, 5, 7, 9}),
+      make_request(Op::product, Format::string, {1, 3, 5, 7, 9}),
+      make_request(Op::product, Format::integer, {65536, 65536}),
+      make_request(Op::sum, Format::string, {0xFFFFFFFFu, 0xFFFFFFFFu}),
   };
   for (const Request& base : requests) {
     for (Format f : {Format::integer, Format::string}) {
@@ -188,7 +167,7 @@ TEST(ClientLive, BothFormatsGiveTheComputedValue) {
       EXPECT_EQ(result->status, CallStatus::success);
       EXPECT_EQ(result->value, expected_value(r));
       EXPECT_EQ(result->tries, 1);
-      EXPECT_EQ(result->reply, success_reply(expected_value(r), f));
+      EXPECT_EQ(result->reply, encode_success(expected_value(r), f));
       EXPECT_EQ(result->peer, server->address());
     }
   }
@@ -204,7 +183,7 @@ TEST(ClientLive, P13_UnixPathServerAnswersAnAutoboundClient) {
     auto server = start_server(*where);
     ASSERT_TRUE(server);
     Client client = connect_or_fail(server->address());
-    const Request r = make(Op::product, Format::string, {1, 3, 5, 7, 9});
+    const Request r = make_request(Op::product, Format::string, {1, 3, 5, 7, 9});
     auto result = client.call(r, one_try());
     ASSERT_TRUE(result.ok()) << result.error().message();
     EXPECT_EQ(result->status, CallStatus::success);
@@ -225,8 +204,8 @@ TEST(ClientLive, RequestWithNoIntegerIsALocalError) {
 // ---- Replies from a fake server ----
 
 TEST(ClientFake, P8_ErrorReplyGivesItsReason) {
-  const Request r = make(Op::sum, Format::integer, {1, 3, 5, 7, 9});
-  const Datagram reply = error_reply({RequestError::unknown_opcode, 2}, encode(r).size());
+  const Request r = make_request(Op::sum, Format::integer, {1, 3, 5, 7, 9});
+  const Datagram reply = encode_error({RequestError::unknown_opcode, 2}, encode(r).size());
   const CallResult got = answer_once(r, reply);
   EXPECT_EQ(got.status, CallStatus::error_reply);
   EXPECT_EQ(got.reason, "unknown opcode 2");
@@ -235,15 +214,15 @@ TEST(ClientFake, P8_ErrorReplyGivesItsReason) {
 }
 
 TEST(ClientFake, P8_ErrorReplyWithoutReason) {
-  const Request r = make(Op::sum, Format::integer, {1});
-  const CallResult got = answer_once(r, error_reply({RequestError::empty, 0}, 0));
+  const Request r = make_request(Op::sum, Format::integer, {1});
+  const CallResult got = answer_once(r, encode_error({RequestError::empty, 0}, 0));
   EXPECT_EQ(got.status, CallStatus::error_reply);
   EXPECT_EQ(got.reason, "");
 }
 
 TEST(ClientFake, P11_StringReplyWithNulIsMalformed) {
-  const Request r = make(Op::product, Format::string, {1, 3, 5, 7, 9});
-  Datagram reply = success_reply(expected_value(r), Format::string);
+  const Request r = make_request(Op::product, Format::string, {1, 3, 5, 7, 9});
+  Datagram reply = encode_success(expected_value(r), Format::string);
   reply.push_back(std::byte{0});  // "945\0": 5 bytes
   ASSERT_EQ(reply.size(), 5u);
   const CallResult got = answer_once(r, reply);
@@ -253,8 +232,8 @@ TEST(ClientFake, P11_StringReplyWithNulIsMalformed) {
 }
 
 TEST(ClientFake, P11_ThreeByteIntegerIsMalformed) {
-  const Request r = make(Op::sum, Format::integer, {1, 3, 5, 7, 9});
-  Datagram reply = success_reply(expected_value(r), Format::integer);
+  const Request r = make_request(Op::sum, Format::integer, {1, 3, 5, 7, 9});
+  Datagram reply = encode_success(expected_value(r), Format::integer);
   reply.pop_back();  // a 3-byte integer
   const CallResult got = answer_once(r, reply);
   EXPECT_EQ(got.status, CallStatus::malformed);
@@ -262,14 +241,14 @@ TEST(ClientFake, P11_ThreeByteIntegerIsMalformed) {
 }
 
 TEST(ClientFake, P11_EmptyReplyIsMalformed) {
-  const CallResult got = answer_once(make(Op::sum, Format::integer, {1}), Datagram{});
+  const CallResult got = answer_once(make_request(Op::sum, Format::integer, {1}), Datagram{});
   EXPECT_EQ(got.status, CallStatus::malformed);
   EXPECT_EQ(got.malformed, protocol::ReplyError::empty);
 }
 
 TEST(ClientFake, P10_UnusedReplyBitsAreIgnored) {
-  const Request r = make(Op::sum, Format::integer, {1, 3, 5, 7, 9});
-  Datagram reply = success_reply(expected_value(r), Format::integer);
+  const Request r = make_request(Op::sum, Format::integer, {1, 3, 5, 7, 9});
+  Datagram reply = encode_success(expected_value(r), Format::integer);
   reply[0] |= std::byte{wire::kReplyUnusedMask};
   const CallResult got = answer_once(r, reply);
   EXPECT_EQ(got.status, CallStatus::success);
@@ -279,7 +258,7 @@ TEST(ClientFake, P10_UnusedReplyBitsAreIgnored) {
 TEST(ClientFake, P12_NoReplyRetransmitsThenGivesUp) {
   FakeServer fake;
   Client client = connect_or_fail(fake.address());
-  const Request r = make(Op::sum, Format::integer, {1, 3, 5, 7, 9});
+  const Request r = make_request(Op::sum, Format::integer, {1, 3, 5, 7, 9});
   CallOptions o;
   o.timeout = std::chrono::milliseconds(20);
   o.retries = 2;
@@ -310,7 +289,7 @@ TEST(ClientFake, P12_BackOffIsCappedByMaxTimeout) {
   o.backoff = 100.0;  // uncapped, the waits would be 20 ms, 2 s, 200 s
   o.max_timeout = std::chrono::milliseconds(30);
   const auto start = Clock::now();
-  auto result = client.call(make(Op::sum, Format::integer, {1}), o);
+  auto result = client.call(make_request(Op::sum, Format::integer, {1}), o);
   const auto elapsed = Clock::now() - start;
   ASSERT_TRUE(result.ok());
   EXPECT_EQ(result->status, CallStatus::no_reply);
@@ -322,7 +301,7 @@ TEST(ClientFake, P12_BackOffIsCappedByMaxTimeout) {
 TEST(ClientFake, P12_FirstDatagramLostSecondAnswered) {
   FakeServer fake;
   Client client = connect_or_fail(fake.address());
-  const Request r = make(Op::product, Format::string, {1, 3, 5, 7, 9});
+  const Request r = make_request(Op::product, Format::string, {1, 3, 5, 7, 9});
   CallOptions o;
   o.timeout = std::chrono::milliseconds(150);
   o.backoff = 10.0;  // the second wait (1.5 s) leaves the fake ample time to answer
@@ -339,7 +318,7 @@ TEST(ClientFake, P12_FirstDatagramLostSecondAnswered) {
   auto second = fake.next();
   ASSERT_TRUE(second.has_value());
   EXPECT_EQ(second->bytes, first->bytes);
-  fake.reply(success_reply(expected_value(r), r.format), second->peer);
+  fake.reply(encode_success(expected_value(r), r.format), second->peer);
   auto result = pending.get();
   ASSERT_TRUE(result.ok()) << result.error().message();
   EXPECT_EQ(result->status, CallStatus::success);
@@ -352,7 +331,7 @@ TEST(ClientFake, P12_FirstDatagramLostSecondAnswered) {
 TEST(ClientFake, P12_DuplicatedLateReplyDoesNotMatter) {
   FakeServer fake;
   Client client = connect_or_fail(fake.address());
-  const Request r = make(Op::sum, Format::string, {1, 3, 5, 7, 9});
+  const Request r = make_request(Op::sum, Format::string, {1, 3, 5, 7, 9});
   CallOptions o;
   o.timeout = std::chrono::milliseconds(50);
   o.backoff = 20.0;
@@ -364,7 +343,7 @@ TEST(ClientFake, P12_DuplicatedLateReplyDoesNotMatter) {
   auto second = fake.next();
   ASSERT_TRUE(first.has_value());
   ASSERT_TRUE(second.has_value());
-  const Datagram reply = success_reply(expected_value(r), r.format);
+  const Datagram reply = encode_success(expected_value(r), r.format);
   fake.reply(reply, second->peer);
   fake.reply(reply, first->peer);
   auto result = pending.get();
@@ -378,7 +357,7 @@ TEST(ClientFake, P12_DuplicatedLateReplyDoesNotMatter) {
 
 TEST(ClientRefused, ClosedPortIsRefused) {
   Client client = connect_or_fail(closed_port());
-  auto result = client.call(make(Op::sum, Format::integer, {1}), one_try());
+  auto result = client.call(make_request(Op::sum, Format::integer, {1}), one_try());
   ASSERT_TRUE(result.ok()) << result.error().message();
   EXPECT_EQ(result->status, CallStatus::refused);
   EXPECT_EQ(result->tries, 1);
@@ -387,7 +366,7 @@ TEST(ClientRefused, ClosedPortIsRefused) {
 TEST(ClientRefused, CallFirstPassesARefusingCandidate) {
   auto server = start_server(Address::loopback(Family::v6, 0));
   ASSERT_TRUE(server);
-  const Request r = make(Op::sum, Format::integer, {1, 3, 5, 7, 9});
+  const Request r = make_request(Op::sum, Format::integer, {1, 3, 5, 7, 9});
   auto result = call_first({closed_port(), server->address()}, r, one_try());
   ASSERT_TRUE(result.ok()) << result.error().message();
   EXPECT_EQ(result->status, CallStatus::success);
@@ -402,8 +381,8 @@ TEST(ClientRefused, CallFirstPassesAMissingUnixPath) {
   ASSERT_NE(::mkdtemp(dir.data()), nullptr);
   auto missing = Address::parse_unix("unix:" + dir + "/nobody.sock");
   ASSERT_TRUE(missing.ok());
-  auto result =
-      call_first({*missing, server->address()}, make(Op::sum, Format::integer, {2, 2}), one_try());
+  auto result = call_first({*missing, server->address()},
+                           make_request(Op::sum, Format::integer, {2, 2}), one_try());
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
   ASSERT_TRUE(result.ok()) << result.error().message();
@@ -412,13 +391,13 @@ TEST(ClientRefused, CallFirstPassesAMissingUnixPath) {
 }
 
 TEST(ClientRefused, CallFirstWithOnlyRefusalsIsRefused) {
-  auto result = call_first({closed_port()}, make(Op::sum, Format::integer, {1}), one_try());
+  auto result = call_first({closed_port()}, make_request(Op::sum, Format::integer, {1}), one_try());
   ASSERT_TRUE(result.ok()) << result.error().message();
   EXPECT_EQ(result->status, CallStatus::refused);
 }
 
 TEST(ClientRefused, CallFirstWithNoCandidateFails) {
-  EXPECT_FALSE(call_first({}, make(Op::sum, Format::integer, {1}), one_try()).ok());
+  EXPECT_FALSE(call_first({}, make_request(Op::sum, Format::integer, {1}), one_try()).ok());
 }
 
 }  // namespace

@@ -17,42 +17,22 @@
 #include "protocol/codec.hpp"
 #include "protocol/wire.hpp"
 #include "server/handler.hpp"
+#include "support/datagrams.hpp"
 
 namespace sockcalc::protocol {
 namespace {
 
-using Datagram = std::vector<std::byte>;
+using testing::Datagram;
+using testing::datagram_of_size;
+using testing::encode;
+using testing::encode_error;
+using testing::encode_success;
+using testing::make_request;
+using testing::spec_bytes;
 
 // Fixed seed: every run draws the same cases, so a failure replays.
 constexpr std::uint64_t kSeed = 0x5eedc0dec0ffee01;
 constexpr int kRandomRounds = 20000;
-
-Request make(Op op, Format format, std::initializer_list<std::uint32_t> values,
-             std::uint8_t unused = 0) {
-  Request r;
-  r.op = op;
-  r.format = format;
-  r.unused = unused;
-  r.operands = OperandList(values);
-  return r;
-}
-
-Datagram encode(const Request& r) { return encoded_request(r); }
-
-Datagram success_reply(std::uint32_t value, Format format) {
-  return encoded_success_reply(value, format);
-}
-
-Datagram error_reply(const RequestFault& fault, std::size_t request_length) {
-  return encoded_error_reply(fault, request_length);
-}
-
-// Bytes quoted from the spec (expected values only, never used to build a datagram).
-Datagram spec_bytes(std::initializer_list<unsigned> values) {
-  Datagram d;
-  for (unsigned v : values) d.push_back(static_cast<std::byte>(v));
-  return d;
-}
 
 std::string text_of(Bytes bytes) {
   std::string s;
@@ -71,17 +51,6 @@ std::uint8_t byte0(const Datagram& d) { return std::to_integer<std::uint8_t>(d.a
 void set_opcode(Datagram& d, unsigned opcode) {
   const auto rest = static_cast<std::uint8_t>(byte0(d) & ~wire::kOpcodeMask);
   d[0] = static_cast<std::byte>(rest | ((opcode << wire::kOpcodeShift) & wire::kOpcodeMask));
-}
-
-// A request datagram of exactly `size` bytes: the encoding of 64 integers (1, 2, ..., 64), cut
-// short or padded with zero bytes.
-Datagram datagram_of_size(std::size_t size, Op op = Op::sum) {
-  Request r;
-  r.op = op;
-  for (std::uint32_t i = 1; i <= wire::kMaxOperands; ++i) r.operands.push_back(i);
-  Datagram d = encode(r);
-  d.resize(size);
-  return d;
 }
 
 std::uint32_t random_operand(std::mt19937_64& rng) {
@@ -119,26 +88,26 @@ std::uint32_t reference_result(Op op, std::span<const std::uint32_t> values) {
 // ---- Request header: P-3, P-4, P-5 ----
 
 TEST(CodecRequest, P4_P5_HeaderByteForEachOpAndFormat) {
-  EXPECT_EQ(byte0(encode(make(Op::sum, Format::integer, {1}))), 0x00);
-  EXPECT_EQ(byte0(encode(make(Op::sum, Format::string, {1}))), 0x01);
-  EXPECT_EQ(byte0(encode(make(Op::product, Format::integer, {1}))), 0x02);
-  EXPECT_EQ(byte0(encode(make(Op::product, Format::string, {1}))), 0x03);
+  EXPECT_EQ(byte0(encode(make_request(Op::sum, Format::integer, {1}))), 0x00);
+  EXPECT_EQ(byte0(encode(make_request(Op::sum, Format::string, {1}))), 0x01);
+  EXPECT_EQ(byte0(encode(make_request(Op::product, Format::integer, {1}))), 0x02);
+  EXPECT_EQ(byte0(encode(make_request(Op::product, Format::string, {1}))), 0x03);
 }
 
 TEST(CodecRequest, P3_UnusedNibbleIsTheHighNibbleOnEncode) {
-  EXPECT_EQ(byte0(encode(make(Op::product, Format::string, {1}, 0xA))), 0xA3);
-  EXPECT_EQ(byte0(encode(make(Op::sum, Format::integer, {1}, 0xF))), 0xF0);
+  EXPECT_EQ(byte0(encode(make_request(Op::product, Format::string, {1}, 0xA))), 0xA3);
+  EXPECT_EQ(byte0(encode(make_request(Op::sum, Format::integer, {1}, 0xF))), 0xF0);
 }
 
 TEST(CodecRequest, P3_EncodeMasksUnusedToFourBits) {
   // Bits above the nibble must not leak into the opcode or F, nor wrap into the byte.
-  EXPECT_EQ(byte0(encode(make(Op::sum, Format::integer, {1}, 0xFF))), 0xF0);
-  EXPECT_EQ(byte0(encode(make(Op::sum, Format::integer, {1}, 0x10))), 0x00);
-  EXPECT_EQ(byte0(encode(make(Op::product, Format::string, {1}, 0x1F))), 0xF3);
+  EXPECT_EQ(byte0(encode(make_request(Op::sum, Format::integer, {1}, 0xFF))), 0xF0);
+  EXPECT_EQ(byte0(encode(make_request(Op::sum, Format::integer, {1}, 0x10))), 0x00);
+  EXPECT_EQ(byte0(encode(make_request(Op::product, Format::string, {1}, 0x1F))), 0xF3);
 }
 
 TEST(CodecRequest, P3_P4_P5_DecodeEveryHeaderByte) {
-  Datagram d = encode(make(Op::sum, Format::integer, {7}));
+  Datagram d = encode(make_request(Op::sum, Format::integer, {7}));
   for (unsigned h = 0; h < 256; ++h) {
     d[0] = static_cast<std::byte>(h);
     const DecodedRequest r = decode_request(d);
@@ -157,7 +126,7 @@ TEST(CodecRequest, P3_P4_P5_DecodeEveryHeaderByte) {
 }
 
 TEST(CodecRequest, P3_UnusedBitsDoNotChangeTheMeaning) {
-  Datagram plain = encode(make(Op::product, Format::string, {3, 5}));
+  Datagram plain = encode(make_request(Op::product, Format::string, {3, 5}));
   Datagram noisy = plain;
   noisy[0] |= std::byte{wire::kRequestUnusedMask};
   const DecodedRequest a = decode_request(plain);
@@ -173,12 +142,12 @@ TEST(CodecRequest, P3_UnusedBitsDoNotChangeTheMeaning) {
 // ---- Operands: P-2 ----
 
 TEST(CodecRequest, P2_OperandsAreBigEndianOnEncode) {
-  const Datagram d = encode(make(Op::sum, Format::integer, {0x01020304, 0xA0B0C0D0}));
+  const Datagram d = encode(make_request(Op::sum, Format::integer, {0x01020304, 0xA0B0C0D0}));
   EXPECT_EQ(d, spec_bytes({0x00, 0x01, 0x02, 0x03, 0x04, 0xA0, 0xB0, 0xC0, 0xD0})) << course_hex(d);
 }
 
 TEST(CodecRequest, P2_OperandsAreBigEndianOnDecode) {
-  Datagram d = encode(make(Op::sum, Format::integer, {0, 0}));
+  Datagram d = encode(make_request(Op::sum, Format::integer, {0, 0}));
   d[1] = std::byte{0x12};
   d[2] = std::byte{0x34};
   d[3] = std::byte{0x56};
@@ -190,14 +159,14 @@ TEST(CodecRequest, P2_OperandsAreBigEndianOnDecode) {
 }
 
 TEST(CodecRequest, SpecWorkedExampleSumEncodesByteExact) {
-  const Datagram d = encode(make(Op::sum, Format::integer, {1, 3, 5, 7, 9}));
+  const Datagram d = encode(make_request(Op::sum, Format::integer, {1, 3, 5, 7, 9}));
   EXPECT_EQ(d, spec_bytes({0x00, 0, 0, 0, 1, 0, 0, 0, 3, 0, 0, 0, 5, 0, 0, 0, 7, 0, 0, 0, 9}))
       << course_hex(d);
 }
 
 TEST(CodecRequest, SpecWorkedExampleProductStringHeaderIs03) {
-  const Datagram sum = encode(make(Op::sum, Format::integer, {1, 3, 5, 7, 9}));
-  const Datagram product = encode(make(Op::product, Format::string, {1, 3, 5, 7, 9}));
+  const Datagram sum = encode(make_request(Op::sum, Format::integer, {1, 3, 5, 7, 9}));
+  const Datagram product = encode(make_request(Op::product, Format::string, {1, 3, 5, 7, 9}));
   ASSERT_EQ(product.size(), 21u);
   EXPECT_EQ(byte0(product), 0x03);
   EXPECT_TRUE(std::equal(sum.begin() + 1, sum.end(), product.begin() + 1));  // same payload
@@ -206,14 +175,14 @@ TEST(CodecRequest, SpecWorkedExampleProductStringHeaderIs03) {
 TEST(CodecRequest, EncodeRefusesNoOperandAndSmallBuffer) {
   std::array<std::byte, wire::kMaxRequestSize> buf{};
   EXPECT_EQ(encode_request(Request{}, buf), 0u);
-  const Request two = make(Op::sum, Format::integer, {1, 2});
+  const Request two = make_request(Op::sum, Format::integer, {1, 2});
   EXPECT_EQ(encode_request(two, std::span(buf).first(8)), 0u);
   EXPECT_EQ(encode_request(two, std::span(buf).first(9)), 9u);
 }
 
 // The vector encoders hold exactly what the span encoders write, and nothing when they refuse.
 TEST(CodecVectors, HoldExactlyWhatTheSpanEncodersWrite) {
-  const Request two = make(Op::product, Format::string, {6, 7});
+  const Request two = make_request(Op::product, Format::string, {6, 7});
   std::array<std::byte, wire::kMaxRequestSize> buf{};
   const std::size_t n = encode_request(two, buf);
   EXPECT_EQ(encoded_request(two), Datagram(buf.begin(), buf.begin() + static_cast<long>(n)));
@@ -483,7 +452,7 @@ TEST(CodecCompute, P2_P9_ComputeWireOverTheEncodingAgreesWithTheReference) {
 }
 
 TEST(CodecCompute, ComputeWireIgnoresATrailingPartialOperand) {
-  const Datagram d = encode(make(Op::sum, Format::integer, {7, 9}));
+  const Datagram d = encode(make_request(Op::sum, Format::integer, {7, 9}));
   const Bytes operands = Bytes(d).subspan(wire::kHeaderSize, 6);  // 7, then half of 9
   EXPECT_EQ(compute_wire(Op::sum, operands), 7u);
   EXPECT_EQ(compute_wire(Op::product, operands.first(0)), 1u);
@@ -493,16 +462,17 @@ TEST(CodecCompute, ComputeWireIgnoresATrailingPartialOperand) {
 // ---- Success replies: P-10 ----
 
 TEST(CodecSuccessReply, P10_IntegerIsFourBigEndianBytes) {
-  EXPECT_EQ(success_reply(25, Format::integer), spec_bytes({0x80, 0x00, 0x00, 0x00, 0x19}));
-  EXPECT_EQ(success_reply(0xDEADBEEF, Format::integer), spec_bytes({0x80, 0xDE, 0xAD, 0xBE, 0xEF}));
-  EXPECT_EQ(success_reply(0, Format::integer), spec_bytes({0x80, 0, 0, 0, 0}));
+  EXPECT_EQ(encode_success(25, Format::integer), spec_bytes({0x80, 0x00, 0x00, 0x00, 0x19}));
+  EXPECT_EQ(encode_success(0xDEADBEEF, Format::integer),
+            spec_bytes({0x80, 0xDE, 0xAD, 0xBE, 0xEF}));
+  EXPECT_EQ(encode_success(0, Format::integer), spec_bytes({0x80, 0, 0, 0, 0}));
 }
 
 TEST(CodecSuccessReply, P10_StringIsDecimalDigitsWithoutLeadingZeroOrNul) {
   const std::pair<std::uint32_t, std::string_view> cases[] = {
       {0, "0"}, {9, "9"}, {10, "10"}, {945, "945"}, {4294967295u, "4294967295"}};
   for (const auto& [value, text] : cases) {
-    const Datagram d = success_reply(value, Format::string);
+    const Datagram d = encode_success(value, Format::string);
     ASSERT_EQ(d.size(), 1 + text.size()) << value;
     EXPECT_EQ(byte0(d), 0x80) << value;
     EXPECT_EQ(text_of(Bytes(d).subspan(1)), text);
@@ -511,8 +481,8 @@ TEST(CodecSuccessReply, P10_StringIsDecimalDigitsWithoutLeadingZeroOrNul) {
 }
 
 TEST(CodecSuccessReply, SpecWorkedExamplesByteExact) {
-  EXPECT_EQ(success_reply(25, Format::integer), spec_bytes({0x80, 0x00, 0x00, 0x00, 0x19}));
-  EXPECT_EQ(success_reply(945, Format::string), spec_bytes({0x80, 0x39, 0x34, 0x35}));
+  EXPECT_EQ(encode_success(25, Format::integer), spec_bytes({0x80, 0x00, 0x00, 0x00, 0x19}));
+  EXPECT_EQ(encode_success(945, Format::string), spec_bytes({0x80, 0x39, 0x34, 0x35}));
 }
 
 TEST(CodecSuccessReply, P10_UnusedBitsAreSentAsZero) {
@@ -558,19 +528,19 @@ TEST(CodecErrorReply, FormatReasonCutsToItsBuffer) {
 
 TEST(CodecErrorReply, P8_HeaderIsZeroAndPayloadIsTheReason) {
   const RequestFault fault{RequestError::unknown_opcode, 2};
-  const Datagram d = error_reply(fault, 21);
+  const Datagram d = encode_error(fault, 21);
   ASSERT_FALSE(d.empty());
   EXPECT_EQ(byte0(d), 0x00);
   EXPECT_EQ(text_of(Bytes(d).subspan(1)), "unknown opcode 2");
 }
 
 TEST(CodecErrorReply, P8_EmptyAndOneByteRequestsGetOneByteReplies) {
-  EXPECT_EQ(error_reply({RequestError::empty, 0}, 0), spec_bytes({0x00}));
-  EXPECT_EQ(error_reply({RequestError::no_operands, 0}, 1), spec_bytes({0x00}));
+  EXPECT_EQ(encode_error({RequestError::empty, 0}, 0), spec_bytes({0x00}));
+  EXPECT_EQ(encode_error({RequestError::no_operands, 0}, 1), spec_bytes({0x00}));
 }
 
 TEST(CodecErrorReply, P8_TwoByteRequestGetsTwoByteReply) {
-  const Datagram d = error_reply({RequestError::misaligned_payload, 1}, 2);
+  const Datagram d = encode_error({RequestError::misaligned_payload, 1}, 2);
   ASSERT_EQ(d.size(), 2u);
   EXPECT_EQ(byte0(d), 0x00);
   EXPECT_EQ(text_of(Bytes(d).subspan(1)),
@@ -591,7 +561,7 @@ TEST(CodecErrorReply, P8_NeverLongerThanTheRequestNeverShorterThanOneByte) {
   for (const RequestFault& fault : faults) {
     const std::string reason = reason_of(fault);
     for (std::size_t length = 0; length <= 300; ++length) {
-      const Datagram d = error_reply(fault, length);
+      const Datagram d = encode_error(fault, length);
       const std::size_t want = std::max<std::size_t>(1, std::min(length, 1 + reason.size()));
       ASSERT_EQ(d.size(), want) << reason << " / length " << length;
       ASSERT_EQ(byte0(d), 0x00);
@@ -614,14 +584,14 @@ TEST(CodecDecodeReply, P11_EmptyReplyDatagram) {
 }
 
 TEST(CodecDecodeReply, P10_IntegerOfExactlyFourBytes) {
-  const DecodedReply r = decode_reply(success_reply(0xDEADBEEF, Format::integer), Format::integer);
+  const DecodedReply r = decode_reply(encode_success(0xDEADBEEF, Format::integer), Format::integer);
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(r.reply.success);
   EXPECT_EQ(r.reply.value, 0xDEADBEEFu);
 }
 
 TEST(CodecDecodeReply, P11_IntegerOfThreeOrFiveBytesIsMalformed) {
-  const Datagram good = success_reply(25, Format::integer);
+  const Datagram good = encode_success(25, Format::integer);
   // Built by copy rather than pop_back(), which trips g++ 12's -Warray-bounds at -O2.
   const Datagram three(good.begin(), good.end() - 1);
   Datagram five = good;
@@ -634,28 +604,29 @@ TEST(CodecDecodeReply, P11_IntegerOfThreeOrFiveBytesIsMalformed) {
 }
 
 TEST(CodecDecodeReply, P10_StringZeroAndMaximum) {
-  const DecodedReply zero = decode_reply(success_reply(0, Format::string), Format::string);
+  const DecodedReply zero = decode_reply(encode_success(0, Format::string), Format::string);
   ASSERT_TRUE(zero.ok());
   EXPECT_EQ(zero.reply.value, 0u);
-  const DecodedReply max = decode_reply(success_reply(4294967295u, Format::string), Format::string);
+  const DecodedReply max =
+      decode_reply(encode_success(4294967295u, Format::string), Format::string);
   ASSERT_TRUE(max.ok());
   EXPECT_EQ(max.reply.value, 4294967295u);
 }
 
 TEST(CodecDecodeReply, P11_StringWithNoDigit) {
-  Datagram d = success_reply(5, Format::string);
+  Datagram d = encode_success(5, Format::string);
   d.resize(1);
   EXPECT_EQ(decode_reply(d, Format::string).error, ReplyError::empty_string);
 }
 
 TEST(CodecDecodeReply, P11_StringOfElevenCharacters) {
-  Datagram d = success_reply(4294967295u, Format::string);
+  Datagram d = encode_success(4294967295u, Format::string);
   d.push_back(d.back());  // "42949672955"
   EXPECT_EQ(decode_reply(d, Format::string).error, ReplyError::string_too_long);
 }
 
 TEST(CodecDecodeReply, P11_StringWithANonDigit) {
-  Datagram d = success_reply(945, Format::string);
+  Datagram d = encode_success(945, Format::string);
   d[2] = std::byte{'a'};
   EXPECT_EQ(decode_reply(d, Format::string).error, ReplyError::not_a_digit);
   d[2] = std::byte{'-'};
@@ -663,14 +634,14 @@ TEST(CodecDecodeReply, P11_StringWithANonDigit) {
 }
 
 TEST(CodecDecodeReply, P10_StringWithANulTerminatorIsMalformed) {
-  Datagram d = success_reply(945, Format::string);
+  Datagram d = encode_success(945, Format::string);
   d.push_back(std::byte{0});
   EXPECT_EQ(decode_reply(d, Format::string).error, ReplyError::not_a_digit);
 }
 
 TEST(CodecDecodeReply, P10_StringWithALeadingZeroIsMalformed) {
-  Datagram d = success_reply(0, Format::string);  // "0"
-  const Datagram seven = success_reply(7, Format::string);
+  Datagram d = encode_success(0, Format::string);  // "0"
+  const Datagram seven = encode_success(7, Format::string);
   d.push_back(seven[1]);  // "07"
   EXPECT_EQ(decode_reply(d, Format::string).error, ReplyError::leading_zero);
   d.push_back(seven[1]);  // "077"
@@ -678,22 +649,22 @@ TEST(CodecDecodeReply, P10_StringWithALeadingZeroIsMalformed) {
 }
 
 TEST(CodecDecodeReply, P11_StringAbove2To32MinusOne) {
-  Datagram d = success_reply(4294967295u, Format::string);
+  Datagram d = encode_success(4294967295u, Format::string);
   d.back() = std::byte{'6'};  // "4294967296"
   EXPECT_EQ(decode_reply(d, Format::string).error, ReplyError::out_of_range);
-  const Datagram nines = success_reply(999999999, Format::string);
+  const Datagram nines = encode_success(999999999, Format::string);
   Datagram big = nines;
   big.push_back(nines[1]);  // "9999999999"
   EXPECT_EQ(decode_reply(big, Format::string).error, ReplyError::out_of_range);
 }
 
 TEST(CodecDecodeReply, P11_IntegerReplyReadAsStringIsMalformed) {
-  EXPECT_EQ(decode_reply(success_reply(25, Format::integer), Format::string).error,
+  EXPECT_EQ(decode_reply(encode_success(25, Format::integer), Format::string).error,
             ReplyError::not_a_digit);
 }
 
 TEST(CodecDecodeReply, P8_ErrorReplyWithReason) {
-  const Datagram d = error_reply({RequestError::unknown_opcode, 2}, 21);
+  const Datagram d = encode_error({RequestError::unknown_opcode, 2}, 21);
   for (Format f : {Format::integer, Format::string}) {
     const DecodedReply r = decode_reply(d, f);
     ASSERT_TRUE(r.ok());
@@ -703,7 +674,7 @@ TEST(CodecDecodeReply, P8_ErrorReplyWithReason) {
 }
 
 TEST(CodecDecodeReply, P8_ErrorReplyWithoutReason) {
-  const Datagram d = error_reply({RequestError::empty, 0}, 0);
+  const Datagram d = encode_error({RequestError::empty, 0}, 0);
   ASSERT_EQ(d.size(), 1u);
   const DecodedReply r = decode_reply(d, Format::integer);
   ASSERT_TRUE(r.ok());
@@ -712,7 +683,7 @@ TEST(CodecDecodeReply, P8_ErrorReplyWithoutReason) {
 }
 
 TEST(CodecDecodeReply, P10_UnusedReplyBitsAreIgnored) {
-  Datagram ok = success_reply(25, Format::integer);
+  Datagram ok = encode_success(25, Format::integer);
   ok[0] |= std::byte{wire::kReplyUnusedMask};
   const DecodedReply r = decode_reply(ok, Format::integer);
   ASSERT_TRUE(r.ok());
@@ -720,7 +691,7 @@ TEST(CodecDecodeReply, P10_UnusedReplyBitsAreIgnored) {
   EXPECT_EQ(r.reply.value, 25u);
   EXPECT_EQ(r.reply.unused, 0x7F);
 
-  Datagram err = error_reply({RequestError::unknown_opcode, 2}, 21);
+  Datagram err = encode_error({RequestError::unknown_opcode, 2}, 21);
   err[0] |= std::byte{wire::kReplyUnusedMask};
   const DecodedReply e = decode_reply(err, Format::string);
   ASSERT_TRUE(e.ok());
@@ -762,8 +733,8 @@ TEST(CodecRandom, P9_BothFormatsNameTheSameNumber) {
     const Request r = random_request(rng);
     const std::uint32_t value = compute(r.op, r.operands.values());
     const DecodedReply as_int =
-        decode_reply(success_reply(value, Format::integer), Format::integer);
-    const Datagram text = success_reply(value, Format::string);
+        decode_reply(encode_success(value, Format::integer), Format::integer);
+    const Datagram text = encode_success(value, Format::string);
     const DecodedReply as_text = decode_reply(text, Format::string);
     ASSERT_TRUE(as_int.ok()) << "round " << i;
     ASSERT_TRUE(as_text.ok()) << "round " << i << ": " << course_hex(text);

@@ -13,6 +13,7 @@
 #include "protocol/codec.hpp"
 #include "protocol/describe.hpp"
 #include "protocol/wire.hpp"
+#include "support/datagrams.hpp"
 
 namespace sockcalc {
 namespace {
@@ -35,22 +36,9 @@ Datagram text(std::string_view s) {
   return d;
 }
 
-Datagram encode(Op op, Format format, std::initializer_list<std::uint32_t> values,
+Datagram encode(Op op, Format format, const std::vector<std::uint32_t>& values,
                 std::uint8_t unused = 0) {
-  Request r;
-  r.op = op;
-  r.format = format;
-  r.unused = unused;
-  r.operands = protocol::OperandList(values);
-  return protocol::encoded_request(r);
-}
-
-Datagram success(std::uint32_t value, Format format) {
-  return protocol::encoded_success_reply(value, format);
-}
-
-Datagram error(const protocol::RequestFault& fault, std::size_t request_length) {
-  return protocol::encoded_error_reply(fault, request_length);
+  return testing::encode(testing::make_request(op, format, values, unused));
 }
 
 // ---- core/hex ----
@@ -66,8 +54,8 @@ TEST(CourseHex, EmptyAndSingleByte) {
 }
 
 TEST(CourseHex, SpecWorkedReply) {
-  EXPECT_EQ(course_hex(success(945, Format::string)), "0x80 0x39 0x34 0x35");
-  EXPECT_EQ(course_hex(success(25, Format::integer)), "0x80 0x0 0x0 0x0 0x19");
+  EXPECT_EQ(course_hex(testing::encode_success(945, Format::string)), "0x80 0x39 0x34 0x35");
+  EXPECT_EQ(course_hex(testing::encode_success(25, Format::integer)), "0x80 0x0 0x0 0x0 0x19");
 }
 
 TEST(CourseHex, EveryByteValue) {
@@ -133,27 +121,30 @@ TEST(DescribeRequest, TruncatedDatagramUsesItsRealLength) {
 // ---- describe_reply ----
 
 TEST(DescribeReply, Results) {
-  EXPECT_EQ(protocol::describe_reply(success(25, Format::integer), Format::integer), "result 25");
-  EXPECT_EQ(protocol::describe_reply(success(945, Format::string), Format::string), "result 945");
+  EXPECT_EQ(protocol::describe_reply(testing::encode_success(25, Format::integer), Format::integer),
+            "result 25");
+  EXPECT_EQ(protocol::describe_reply(testing::encode_success(945, Format::string), Format::string),
+            "result 945");
 }
 
 TEST(DescribeReply, ErrorReplies) {
   const protocol::RequestFault opcode{protocol::RequestError::unknown_opcode, 2};
-  EXPECT_EQ(protocol::describe_reply(error(opcode, 21), Format::integer),
+  EXPECT_EQ(protocol::describe_reply(testing::encode_error(opcode, 21), Format::integer),
             "error reply: unknown opcode 2");
-  EXPECT_EQ(protocol::describe_reply(error(opcode, 1), Format::integer), "error reply");
-  Datagram odd = error(opcode, 21);
+  EXPECT_EQ(protocol::describe_reply(testing::encode_error(opcode, 1), Format::integer),
+            "error reply");
+  Datagram odd = testing::encode_error(opcode, 21);
   odd[3] = std::byte{0x01};
   EXPECT_EQ(protocol::describe_reply(odd, Format::string), "error reply (reason not printable)");
 }
 
 TEST(DescribeReply, MalformedReplies) {
   EXPECT_EQ(protocol::describe_reply(Bytes{}, Format::integer), "malformed reply: empty reply");
-  Datagram three = success(25, Format::integer);
+  Datagram three = testing::encode_success(25, Format::integer);
   three.pop_back();
   EXPECT_EQ(protocol::describe_reply(three, Format::integer),
             "malformed reply: integer result is not exactly 4 bytes");
-  Datagram nul = success(945, Format::string);
+  Datagram nul = testing::encode_success(945, Format::string);
   nul.push_back(std::byte{0});
   EXPECT_EQ(protocol::describe_reply(nul, Format::string),
             "malformed reply: string result holds a byte that is not a digit");

@@ -13,6 +13,7 @@
 #include "protocol/codec.hpp"
 #include "protocol/wire.hpp"
 #include "server/handler.hpp"
+#include "support/datagrams.hpp"
 
 namespace sockcalc::server {
 namespace {
@@ -23,38 +24,11 @@ using protocol::Op;
 using protocol::Request;
 using protocol::RequestError;
 using protocol::RequestFault;
-using Datagram = std::vector<std::byte>;
-
-Request make(Op op, Format format, std::initializer_list<std::uint32_t> values,
-             std::uint8_t unused = 0) {
-  Request r;
-  r.op = op;
-  r.format = format;
-  r.unused = unused;
-  r.operands = protocol::OperandList(values);
-  return r;
-}
-
-Datagram encode(const Request& r) {
-  std::array<std::byte, wire::kMaxRequestSize> buf{};
-  const std::size_t n = protocol::encode_request(r, buf);
-  return Datagram(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
-}
-
-// A request datagram of exactly `size` bytes: a real 64-integer encoding cut or zero-padded.
-Datagram datagram_of_size(std::size_t size) {
-  Request r;
-  for (std::uint32_t i = 1; i <= wire::kMaxOperands; ++i) r.operands.push_back(i);
-  Datagram d = encode(r);
-  d.resize(size);
-  return d;
-}
-
-Datagram spec_bytes(std::initializer_list<unsigned> values) {
-  Datagram d;
-  for (unsigned v : values) d.push_back(static_cast<std::byte>(v));
-  return d;
-}
+using testing::Datagram;
+using testing::datagram_of_size;
+using testing::encode;
+using testing::make_request;
+using testing::spec_bytes;
 
 // The error reply the spec asks for: header 0x00, then the reason (written out by hand here, so
 // that a change of text or cut shows).
@@ -80,7 +54,7 @@ Served serve(const Datagram& datagram, std::size_t out_size = wire::kRecvBufferS
 }
 
 TEST(Handler, SpecWorkedExampleSumInteger) {
-  const Served s = serve(encode(make(Op::sum, Format::integer, {1, 3, 5, 7, 9})));
+  const Served s = serve(encode(make_request(Op::sum, Format::integer, {1, 3, 5, 7, 9})));
   EXPECT_EQ(s.reply, spec_bytes({0x80, 0x00, 0x00, 0x00, 0x19})) << course_hex(s.reply);
   EXPECT_FALSE(s.answer.fault);
   EXPECT_EQ(s.answer.value, 25u);
@@ -88,7 +62,7 @@ TEST(Handler, SpecWorkedExampleSumInteger) {
 }
 
 TEST(Handler, SpecWorkedExampleProductString) {
-  const Served s = serve(encode(make(Op::product, Format::string, {1, 3, 5, 7, 9})));
+  const Served s = serve(encode(make_request(Op::product, Format::string, {1, 3, 5, 7, 9})));
   EXPECT_EQ(s.reply, spec_bytes({0x80, 0x39, 0x34, 0x35})) << course_hex(s.reply);
   EXPECT_FALSE(s.answer.fault);
   EXPECT_EQ(s.answer.value, 945u);
@@ -96,11 +70,11 @@ TEST(Handler, SpecWorkedExampleProductString) {
 }
 
 TEST(Handler, P9_ProductWrapsInBothFormats) {
-  EXPECT_EQ(serve(encode(make(Op::product, Format::string, {65536, 65536}))).reply,
+  EXPECT_EQ(serve(encode(make_request(Op::product, Format::string, {65536, 65536}))).reply,
             spec_bytes({0x80, '0'}));
-  EXPECT_EQ(serve(encode(make(Op::product, Format::integer, {65536, 65536}))).reply,
+  EXPECT_EQ(serve(encode(make_request(Op::product, Format::integer, {65536, 65536}))).reply,
             spec_bytes({0x80, 0, 0, 0, 0}));
-  EXPECT_EQ(serve(encode(make(Op::sum, Format::string, {0xFFFFFFFFu, 0xFFFFFFFFu}))).reply,
+  EXPECT_EQ(serve(encode(make_request(Op::sum, Format::string, {0xFFFFFFFFu, 0xFFFFFFFFu}))).reply,
             spec_bytes({0x80, '4', '2', '9', '4', '9', '6', '7', '2', '9', '4'}));
 }
 
@@ -112,8 +86,8 @@ TEST(Handler, P6_SixtyFourIntegersAreServed) {
 }
 
 TEST(Handler, P3_UnusedBitsGiveTheSameReply) {
-  const Served plain = serve(encode(make(Op::sum, Format::string, {1, 3, 5, 7, 9}, 0)));
-  const Served noisy = serve(encode(make(Op::sum, Format::string, {1, 3, 5, 7, 9}, 0xF)));
+  const Served plain = serve(encode(make_request(Op::sum, Format::string, {1, 3, 5, 7, 9}, 0)));
+  const Served noisy = serve(encode(make_request(Op::sum, Format::string, {1, 3, 5, 7, 9}, 0xF)));
   EXPECT_EQ(plain.reply, noisy.reply);
 }
 
@@ -136,7 +110,7 @@ TEST(Handler, P8_TwoByteRequestGetsTwoBytes) {
 }
 
 TEST(Handler, P4_UnknownOpcode) {
-  Datagram d = encode(make(Op::sum, Format::integer, {1, 3, 5, 7, 9}));
+  Datagram d = encode(make_request(Op::sum, Format::integer, {1, 3, 5, 7, 9}));
   d[0] = std::byte{0x0B};  // opcode 5, F = 1
   const Served s = serve(d);
   EXPECT_EQ(s.reply, error_bytes("unknown opcode 5"));
@@ -144,7 +118,7 @@ TEST(Handler, P4_UnknownOpcode) {
 }
 
 TEST(Handler, P8_UnknownOpcodeReasonCutToTheRequestLength) {
-  Datagram d = encode(make(Op::sum, Format::integer, {1}));
+  Datagram d = encode(make_request(Op::sum, Format::integer, {1}));
   d[0] = std::byte{0x04};  // opcode 2
   EXPECT_EQ(serve(d).reply, error_bytes("unkn"));
 }

@@ -34,6 +34,8 @@
 #include "server/handler.hpp"
 #include "server/stats.hpp"
 #include "socket/datagram_socket.hpp"
+#include "support/datagrams.hpp"
+#include "support/process.hpp"
 
 namespace sockcalc::server {
 
@@ -49,35 +51,15 @@ using protocol::Format;
 using protocol::Op;
 using protocol::Request;
 using protocol::RequestError;
-using Datagram = std::vector<std::byte>;
+using testing::Datagram;
+using testing::datagram_of_size;
+using testing::encode;
+using testing::make_request;
 
 // Upper bound of every wait for a datagram or a log line; never used as a sleep.
 constexpr int kWaitMs = 2000;
 // How long a negative check ("no reply comes") listens.
 constexpr int kQuietMs = 100;
-
-Request make(Op op, Format format, std::initializer_list<std::uint32_t> values) {
-  Request r;
-  r.op = op;
-  r.format = format;
-  r.operands = protocol::OperandList(values);
-  return r;
-}
-
-Datagram encode(const Request& r) {
-  std::array<std::byte, wire::kMaxRequestSize> buf{};
-  const std::size_t n = protocol::encode_request(r, buf);
-  return Datagram(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
-}
-
-// A request datagram of exactly `size` bytes: a real 64-integer encoding cut or zero-padded.
-Datagram datagram_of_size(std::size_t size) {
-  Request r;
-  for (std::uint32_t i = 1; i <= wire::kMaxOperands; ++i) r.operands.push_back(i);
-  Datagram d = encode(r);
-  d.resize(size);
-  return d;
-}
 
 // The reply the spec asks for, from the library's own pure handler (all bytes held).
 Datagram expected_reply(const Datagram& request) {
@@ -149,27 +131,6 @@ DatagramSocket connect_or_fail(const Address& a) {
   return s.ok() ? std::move(*s) : DatagramSocket{};
 }
 
-class TempDir {
- public:
-  TempDir() {
-    std::string templ = (std::filesystem::temp_directory_path() / "sockcalc-unit-XXXXXX").string();
-    if (::mkdtemp(templ.data()) != nullptr) path_ = templ;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-  }
-  [[nodiscard]] Address unix_address(const std::string& name) const {
-    auto a = Address::parse_unix("unix:" + path_ + "/" + name);
-    EXPECT_TRUE(a.ok());
-    return a.ok() ? *a : Address{};
-  }
-  [[nodiscard]] bool ok() const { return !path_.empty(); }
-
- private:
-  std::string path_;
-};
-
 // Every engine test runs once per I/O mechanism: the course's recvfrom/sendto loop and the
 // recvmmsg/sendmmsg batches.
 class ServerEngine : public ::testing::TestWithParam<Engine> {};
@@ -186,7 +147,7 @@ TEST_P(ServerEngine, P7_P8_GarbageGetsOneErrorReplyEachThenAGoodRequestIsServed)
   ASSERT_TRUE(server);
   DatagramSocket client = connect_or_fail(server->address());
 
-  Datagram opcode5 = encode(make(Op::sum, Format::integer, {1, 3, 5, 7, 9}));
+  Datagram opcode5 = encode(make_request(Op::sum, Format::integer, {1, 3, 5, 7, 9}));
   opcode5[0] = (opcode5[0] & ~std::byte{wire::kOpcodeMask}) | std::byte{5 << wire::kOpcodeShift};
   const std::vector<Datagram> garbage = {
       Datagram{},              // empty
@@ -211,7 +172,7 @@ TEST_P(ServerEngine, P7_P8_GarbageGetsOneErrorReplyEachThenAGoodRequestIsServed)
     want.count_error(fault->error);
     if (d.size() > wire::kRecvBufferSize) ++want.truncated;
   }
-  const Request good = make(Op::product, Format::string, {1, 3, 5, 7, 9});
+  const Request good = make_request(Op::product, Format::string, {1, 3, 5, 7, 9});
   ASSERT_EQ(client.send(encode(good)), 0);
   auto reply = next_datagram(client);
   ASSERT_TRUE(reply.has_value());
@@ -247,8 +208,8 @@ TEST_P(ServerEngine, P1_RepliesGoToEachRequestsSource) {
   // One client per family; each must get its own answer (the [::] server is dual stack).
   DatagramSocket v6 = connect_or_fail(Address::loopback(Family::v6, port));
   DatagramSocket v4 = connect_or_fail(Address::loopback(Family::v4, port));
-  const Request a = make(Op::sum, Format::integer, {1, 2});
-  const Request b = make(Op::sum, Format::integer, {30, 40});
+  const Request a = make_request(Op::sum, Format::integer, {1, 2});
+  const Request b = make_request(Op::sum, Format::integer, {30, 40});
   ASSERT_EQ(v6.send(encode(a)), 0);
   ASSERT_EQ(v4.send(encode(b)), 0);
   auto ra = next_datagram(v6);
@@ -273,7 +234,7 @@ TEST_P(ServerEngine, RequestReportLogsStatsAndKeepsServing) {
   EXPECT_NE(line->find("received="), std::string::npos) << *line;
 
   DatagramSocket client = connect_or_fail(server->address());
-  const Datagram request = encode(make(Op::sum, Format::integer, {1, 3, 5, 7, 9}));
+  const Datagram request = encode(make_request(Op::sum, Format::integer, {1, 3, 5, 7, 9}));
   ASSERT_EQ(client.send(request), 0);
   auto reply = next_datagram(client);
   ASSERT_TRUE(reply.has_value()) << "the server stopped after a report";
@@ -301,15 +262,15 @@ TEST_P(ServerEngine, StopRequestedBeforeRunReturnsAtOnce) {
 // stop every worker and never be served or counted as a datagram (it would show as received
 // and unanswerable), over UDP (a socket each), a Unix socket (one for all) and an adopted one.
 TEST_P(ServerEngine, StopWakesIdleWorkersAndCountsNothing) {
-  TempDir dir;
-  ASSERT_TRUE(dir.ok());
-  for (const Address& where : {Address::loopback(Family::v6, 0), dir.unix_address("idle.sock")}) {
+  auto dir = testing::TempDir::create();
+  ASSERT_TRUE(dir.ok()) << dir.error().message();
+  for (const Address& where : {Address::loopback(Family::v6, 0), dir->unix_address("idle.sock")}) {
     ServerOptions options = quiet(GetParam());
     options.threads = 3;
     auto server = start_server(where, std::move(options));
     ASSERT_TRUE(server);
     DatagramSocket client = connect_or_fail(server->address());
-    const Datagram request = encode(make(Op::sum, Format::integer, {2, 3}));
+    const Datagram request = encode(make_request(Op::sum, Format::integer, {2, 3}));
     ASSERT_EQ(client.send(request), 0);
     ASSERT_TRUE(next_datagram(client).has_value()) << where.to_string();
     ASSERT_TRUE(server->stop().ok()) << where.to_string();  // the workers are idle again
@@ -350,12 +311,12 @@ TEST_P(ServerEngine, SeveralWorkersAnswerEveryClient) {
   std::vector<DatagramSocket> clients;
   for (std::uint32_t i = 0; i < kClients; ++i) {
     clients.push_back(connect_or_fail(server->address()));
-    ASSERT_EQ(clients.back().send(encode(make(Op::sum, Format::integer, {i, 1000}))), 0);
+    ASSERT_EQ(clients.back().send(encode(make_request(Op::sum, Format::integer, {i, 1000}))), 0);
   }
   for (std::uint32_t i = 0; i < kClients; ++i) {
     auto reply = next_datagram(clients[i]);
     ASSERT_TRUE(reply.has_value()) << "client " << i;
-    EXPECT_EQ(*reply, expected_reply(encode(make(Op::sum, Format::integer, {i, 1000}))));
+    EXPECT_EQ(*reply, expected_reply(encode(make_request(Op::sum, Format::integer, {i, 1000}))));
   }
   ASSERT_TRUE(server->stop().ok());
   const Stats got = server->stats();
@@ -376,9 +337,9 @@ TEST_P(ServerEngine, SeveralWorkersStillRefuseAPortInUse) {
 // ---- Unix-domain servers ----
 
 TEST_P(ServerEngine, SocketFileIsRemovedOnDestruction) {
-  TempDir dir;
-  ASSERT_TRUE(dir.ok());
-  const Address where = dir.unix_address("calc.sock");
+  auto dir = testing::TempDir::create();
+  ASSERT_TRUE(dir.ok()) << dir.error().message();
+  const Address where = dir->unix_address("calc.sock");
   {
     auto server = start_server(where, quiet(GetParam()));
     ASSERT_TRUE(server);
@@ -388,7 +349,7 @@ TEST_P(ServerEngine, SocketFileIsRemovedOnDestruction) {
     EXPECT_TRUE(S_ISSOCK(st.st_mode));
 
     DatagramSocket client = connect_or_fail(where);  // autobound (P-13)
-    const Datagram request = encode(make(Op::sum, Format::string, {1, 3, 5, 7, 9}));
+    const Datagram request = encode(make_request(Op::sum, Format::string, {1, 3, 5, 7, 9}));
     ASSERT_EQ(client.send(request), 0);
     auto reply = next_datagram(client);
     ASSERT_TRUE(reply.has_value());
@@ -398,11 +359,11 @@ TEST_P(ServerEngine, SocketFileIsRemovedOnDestruction) {
 }
 
 TEST_P(ServerEngine, P13_UnnamedSenderIsCountedAndGetsNothing) {
-  TempDir dir;
-  ASSERT_TRUE(dir.ok());
-  auto server = start_server(dir.unix_address("calc.sock"), quiet(GetParam()));
+  auto dir = testing::TempDir::create();
+  ASSERT_TRUE(dir.ok()) << dir.error().message();
+  auto server = start_server(dir->unix_address("calc.sock"), quiet(GetParam()));
   ASSERT_TRUE(server);
-  const Datagram request = encode(make(Op::sum, Format::integer, {1, 3, 5, 7, 9}));
+  const Datagram request = encode(make_request(Op::sum, Format::integer, {1, 3, 5, 7, 9}));
 
   auto unnamed = DatagramSocket::open(AF_UNIX);  // never bound: it has no address
   ASSERT_TRUE(unnamed.ok());

@@ -24,6 +24,7 @@
 #include "address/address.hpp"
 #include "protocol/wire.hpp"
 #include "socket/datagram_socket.hpp"
+#include "support/process.hpp"
 
 namespace sockcalc {
 namespace {
@@ -52,32 +53,15 @@ Address local_of(const DatagramSocket& s) {
   return a.ok() ? *a : Address{};
 }
 
-// A fresh directory under $TMPDIR (or /tmp) for Unix socket files, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    std::string templ = (std::filesystem::temp_directory_path() / "sockcalc-unit-XXXXXX").string();
-    if (::mkdtemp(templ.data()) != nullptr) path_ = templ;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-  }
-  [[nodiscard]] const std::string& path() const { return path_; }
-  [[nodiscard]] Address unix_address(const std::string& name) const {
-    auto a = Address::parse_unix("unix:" + path_ + "/" + name);
-    EXPECT_TRUE(a.ok()) << a.error().message();
-    return a.ok() ? *a : Address{};
-  }
-
- private:
-  std::string path_;
-};
-
 class UnixSocketTest : public ::testing::Test {
  protected:
-  void SetUp() override { ASSERT_FALSE(dir_.path().empty()) << "mkdtemp failed"; }
-  TempDir dir_;
+  void SetUp() override {
+    auto dir = testing::TempDir::create();
+    ASSERT_TRUE(dir.ok()) << dir.error().message();
+    dir_.emplace(std::move(*dir));
+  }
+  Address unix_address(const std::string& name) const { return dir_->unix_address(name); }
+  std::optional<testing::TempDir> dir_;
 };
 
 // ---- Creating and binding ----
@@ -278,7 +262,7 @@ TEST(DatagramSocket, ConnectedUdpSocketReportsRefusal) {
 // ---- Unix-domain sockets ----
 
 TEST_F(UnixSocketTest, PathBindCreatesASocketFile) {
-  const Address a = dir_.unix_address("s.sock");
+  const Address a = unix_address("s.sock");
   DatagramSocket s = bind_or_fail(a);
   struct stat st {};
   ASSERT_EQ(::lstat(a.unix_path().c_str(), &st), 0);
@@ -288,7 +272,7 @@ TEST_F(UnixSocketTest, PathBindCreatesASocketFile) {
 }
 
 TEST_F(UnixSocketTest, StaleSocketFileIsReplaced) {
-  const Address a = dir_.unix_address("s.sock");
+  const Address a = unix_address("s.sock");
   { DatagramSocket first = bind_or_fail(a); }  // closed: its file stays behind, stale
   ASSERT_TRUE(std::filesystem::exists(a.unix_path()));
   auto again = DatagramSocket::bind(a);
@@ -296,7 +280,7 @@ TEST_F(UnixSocketTest, StaleSocketFileIsReplaced) {
 }
 
 TEST_F(UnixSocketTest, LiveSocketFileIsRefused) {
-  const Address a = dir_.unix_address("s.sock");
+  const Address a = unix_address("s.sock");
   DatagramSocket live = bind_or_fail(a);
   auto second = DatagramSocket::bind(a);
   ASSERT_FALSE(second.ok());
@@ -311,7 +295,7 @@ TEST_F(UnixSocketTest, LiveSocketFileIsRefused) {
 }
 
 TEST_F(UnixSocketTest, RegularFileIsNeverReplaced) {
-  const Address a = dir_.unix_address("plain");
+  const Address a = unix_address("plain");
   { std::ofstream(a.unix_path()) << "keep me"; }
   auto s = DatagramSocket::bind(a);
   ASSERT_FALSE(s.ok());
@@ -322,7 +306,7 @@ TEST_F(UnixSocketTest, RegularFileIsNeverReplaced) {
 }
 
 TEST_F(UnixSocketTest, P13_ConnectAutobindsSoTheServerCanReply) {
-  const Address a = dir_.unix_address("s.sock");
+  const Address a = unix_address("s.sock");
   DatagramSocket server = bind_or_fail(a);
   auto client = DatagramSocket::connect(a);
   ASSERT_TRUE(client.ok()) << client.error().message();
@@ -345,7 +329,7 @@ TEST_F(UnixSocketTest, P13_ConnectAutobindsSoTheServerCanReply) {
 }
 
 TEST_F(UnixSocketTest, P13_UnboundSenderIsUnnamed) {
-  const Address a = dir_.unix_address("s.sock");
+  const Address a = unix_address("s.sock");
   DatagramSocket server = bind_or_fail(a);
   auto sender = DatagramSocket::open(AF_UNIX);
   ASSERT_TRUE(sender.ok());
@@ -360,7 +344,7 @@ TEST_F(UnixSocketTest, P13_UnboundSenderIsUnnamed) {
 }
 
 TEST_F(UnixSocketTest, ConnectToAMissingPathFails) {
-  auto s = DatagramSocket::connect(dir_.unix_address("nobody"));
+  auto s = DatagramSocket::connect(unix_address("nobody"));
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().code, std::errc::no_such_file_or_directory);
   EXPECT_NE(s.error().message().find("cannot connect"), std::string::npos);
