@@ -18,25 +18,14 @@ namespace sockcalc::conformance {
 namespace {
 
 using protocol::Format;
+using protocol::make_request;
 using protocol::Op;
 using protocol::Request;
 using Bytes = std::vector<std::byte>;
 
-const std::vector<std::uint32_t> kCourseIntegers = {1, 3, 5, 7, 9};
-
 // How long one-reply-each waits for a second reply after the first (at most half the timeout):
 // a duplicate would follow the first reply at once.
 constexpr milliseconds kGrace{300};
-
-Request make(Op op, Format format, const std::vector<std::uint32_t>& integers,
-             std::uint8_t unused = 0) {
-  Request r;
-  r.op = op;
-  r.format = format;
-  r.unused = unused;
-  for (std::uint32_t v : integers) r.operands.push_back(v);
-  return r;
-}
 
 Bytes encode(const Request& request) { return protocol::encoded_request(request); }
 
@@ -58,13 +47,13 @@ std::vector<std::uint32_t> odd_numbers(std::size_t count) {
 // then the payloads of further encoded requests appended to it.
 Bytes oversized_sum(std::size_t count) {
   const auto values = counting(count);
-  Bytes out =
-      encode(make(Op::sum, Format::integer, {values.begin(), values.begin() + wire::kMaxOperands}));
+  Bytes out = encode(make_request(Op::sum, Format::integer,
+                                  {values.begin(), values.begin() + wire::kMaxOperands}));
   for (std::size_t i = wire::kMaxOperands; i < count; i += wire::kMaxOperands) {
     const std::size_t n = std::min(wire::kMaxOperands, count - i);
-    const Bytes more = encode(make(Op::sum, Format::integer,
-                                   {values.begin() + static_cast<std::ptrdiff_t>(i),
-                                    values.begin() + static_cast<std::ptrdiff_t>(i + n)}));
+    const Bytes more = encode(make_request(Op::sum, Format::integer,
+                                           {values.begin() + static_cast<std::ptrdiff_t>(i),
+                                            values.begin() + static_cast<std::ptrdiff_t>(i + n)}));
     out.insert(out.end(), more.begin() + wire::kHeaderSize, more.end());
   }
   return out;
@@ -183,8 +172,9 @@ Run run_many_clients(const ServerCheck& c, const Address& target, const ServerOp
     probes.push_back(std::move(*p));
     // Distinct results: the sums are 2i + 1008, the products at least 7000.
     const auto k = static_cast<std::uint32_t>(i);
-    requests.push_back(make(i % 2 ? Op::product : Op::sum,
-                            (i / 2) % 2 ? Format::string : Format::integer, {k + 1, 1000 + k, 7}));
+    requests.push_back(make_request(i % 2 ? Op::product : Op::sum,
+                                    (i / 2) % 2 ? Format::string : Format::integer,
+                                    {k + 1, 1000 + k, 7}));
   }
   const auto start = Clock::now();
   const auto half = start + options.timeout / 2;
@@ -250,8 +240,8 @@ Run run_many_clients(const ServerCheck& c, const Address& target, const ServerOp
 Run run_one_reply_each(const ServerCheck& c, const Address& target, const ServerOptions& options) {
   Run run{start_outcome(c)};
   const std::vector<Bytes> datagrams = {
-      encode(make(Op::sum, Format::integer, kCourseIntegers)),
-      with_opcode(encode(make(Op::sum, Format::integer, kCourseIntegers)), 2), Bytes{}};
+      encode(make_request(Op::sum, Format::integer, kCourseIntegers)),
+      with_opcode(encode(make_request(Op::sum, Format::integer, kCourseIntegers)), 2), Bytes{}};
   std::vector<Probe> probes;
   for (const Bytes& d : datagrams) {
     auto p = Probe::open(target);
@@ -293,7 +283,7 @@ Run run_one_reply_each(const ServerCheck& c, const Address& target, const Server
 
 Run run_retransmission(const ServerCheck& c, const Address& target, const ServerOptions& options) {
   Run run{start_outcome(c)};
-  const Request request = make(Op::product, Format::string, kCourseIntegers);
+  const Request request = make_request(Op::product, Format::string, kCourseIntegers);
   const Bytes datagram = encode(request);
   auto probe = Probe::open(target);
   if (!probe) {
@@ -348,45 +338,51 @@ std::vector<ServerCheck> server_checks() {
   constexpr Format kInt = Format::integer;
   constexpr Format kStr = Format::string;
   constexpr std::uint32_t kMax = 4294967295u;
-  const Bytes course = encode(make(kSum, kInt, kCourseIntegers));
-  const Bytes full = encode(make(kSum, kInt, counting(wire::kMaxOperands)));
+  const Bytes course = encode(make_request(kSum, kInt, kCourseIntegers));
+  const Bytes full = encode(make_request(kSum, kInt, counting(wire::kMaxOperands)));
 
   std::vector<ServerCheck> v;
   // The course's two calls (P-1, P-2, P-5, P-10).
-  v.push_back(success("course-sum", "P-2", "course example", make(kSum, kInt, kCourseIntegers)));
+  v.push_back(
+      success("course-sum", "P-2", "course example", make_request(kSum, kInt, kCourseIntegers)));
   v.push_back(success("course-product-string", "P-5", "course example",
-                      make(kProduct, kStr, kCourseIntegers)));
+                      make_request(kProduct, kStr, kCourseIntegers)));
   // Each opcode in each format (P-4, P-5).
-  v.push_back(
-      success("sum-string", "P-5", "sum, string result", make(kSum, kStr, {100, 200, 300})));
+  v.push_back(success("sum-string", "P-5", "sum, string result",
+                      make_request(kSum, kStr, {100, 200, 300})));
   v.push_back(success("product-integer", "P-4", "product, integer result",
-                      make(kProduct, kInt, {2, 3, 7, 1000})));
+                      make_request(kProduct, kInt, {2, 3, 7, 1000})));
   v.push_back(success("byte-order", "P-2", "integers in network byte order",
-                      make(kSum, kInt, {0x01020304, 0x10000000})));
+                      make_request(kSum, kInt, {0x01020304, 0x10000000})));
   // Unused request bits: any value, ignored (P-3).
-  v.push_back(success("unused-bits-sum", "P-3", "unused bits set", make(kSum, kInt, {1, 3}, 0xF)));
   v.push_back(
-      success("unused-bits-sum-string", "P-3", "unused bits set", make(kSum, kStr, {10, 20}, 0xA)));
-  v.push_back(
-      success("unused-bits-product", "P-3", "unused bits set", make(kProduct, kInt, {6, 7}, 0x5)));
+      success("unused-bits-sum", "P-3", "unused bits set", make_request(kSum, kInt, {1, 3}, 0xF)));
+  v.push_back(success("unused-bits-sum-string", "P-3", "unused bits set",
+                      make_request(kSum, kStr, {10, 20}, 0xA)));
+  v.push_back(success("unused-bits-product", "P-3", "unused bits set",
+                      make_request(kProduct, kInt, {6, 7}, 0x5)));
   v.push_back(success("unused-bits-product-string", "P-3", "unused bits set",
-                      make(kProduct, kStr, kCourseIntegers, 0x1)));
+                      make_request(kProduct, kStr, kCourseIntegers, 0x1)));
   // Arithmetic modulo 2^32 (P-9).
-  v.push_back(success("wrap-sum", "P-9", "wrap-around", make(kSum, kInt, {kMax, 2})));
-  v.push_back(success("wrap-sum-string", "P-9", "wrap-around", make(kSum, kStr, {kMax, 2})));
-  v.push_back(success("wrap-product", "P-9", "wrap-around", make(kProduct, kInt, {65536, 65536})));
+  v.push_back(success("wrap-sum", "P-9", "wrap-around", make_request(kSum, kInt, {kMax, 2})));
   v.push_back(
-      success("wrap-product-string", "P-9", "wrap-around", make(kProduct, kStr, {65536, 65536})));
+      success("wrap-sum-string", "P-9", "wrap-around", make_request(kSum, kStr, {kMax, 2})));
   v.push_back(
-      success("wrap-product-max", "P-9", "wrap-around", make(kProduct, kInt, {kMax, kMax})));
+      success("wrap-product", "P-9", "wrap-around", make_request(kProduct, kInt, {65536, 65536})));
+  v.push_back(success("wrap-product-string", "P-9", "wrap-around",
+                      make_request(kProduct, kStr, {65536, 65536})));
+  v.push_back(success("wrap-product-max", "P-9", "wrap-around",
+                      make_request(kProduct, kInt, {kMax, kMax})));
   // 1 and 64 integers (P-6); reply sizes: 2-byte "0", 11-byte "4294967295" (P-10).
-  v.push_back(success("one-integer", "P-6", "1 integer", make(kSum, kInt, {123456789})));
+  v.push_back(success("one-integer", "P-6", "1 integer", make_request(kSum, kInt, {123456789})));
   v.push_back(success("64-integers", "P-6", "64 integers (257 bytes)",
-                      make(kSum, kInt, counting(wire::kMaxOperands, 1000000))));
+                      make_request(kSum, kInt, counting(wire::kMaxOperands, 1000000))));
   v.push_back(success("64-integers-product-string", "P-6", "64 integers (257 bytes)",
-                      make(kProduct, kStr, odd_numbers(wire::kMaxOperands))));
-  v.push_back(success("string-zero", "P-10", "shortest string result", make(kSum, kStr, {0})));
-  v.push_back(success("string-max", "P-10", "longest string result", make(kProduct, kStr, {kMax})));
+                      make_request(kProduct, kStr, odd_numbers(wire::kMaxOperands))));
+  v.push_back(
+      success("string-zero", "P-10", "shortest string result", make_request(kSum, kStr, {0})));
+  v.push_back(
+      success("string-max", "P-10", "longest string result", make_request(kProduct, kStr, {kMax})));
   // Bad requests, in the order of P-6: each gets an error reply (P-7) no longer than it (P-8).
   v.push_back(error("empty-datagram", "P-7", "an empty datagram", {}));
   v.push_back(error("header-only", "P-6", "a header with no integer", resized(course, 1)));
@@ -420,7 +416,7 @@ std::vector<ServerCheck> server_checks() {
                       "the same request twice from one socket: the same right reply twice",
                       ServerCheckKind::retransmission));
   v.push_back(success("still-answering", "P-7", "after all of the above, the course example again",
-                      make(kSum, kInt, kCourseIntegers)));
+                      make_request(kSum, kInt, kCourseIntegers)));
   return v;
 }
 

@@ -22,25 +22,17 @@ namespace sockcalc::conformance {
 namespace {
 
 using protocol::Format;
+using protocol::make_request;
 using protocol::Op;
 using protocol::Request;
 using Bytes = std::vector<std::byte>;
 
-const std::vector<std::uint32_t> kCourseIntegers = {1, 3, 5, 7, 9};
 // Without a pidfd, the loop looks at the child this often.
 constexpr int kSliceMs = 10;
 // After the client ended, its pipes are read for at most this long.
 constexpr milliseconds kDrain{500};
 // Large enough for any datagram a client may send.
 constexpr std::size_t kReceiveBuffer = 65536;
-
-Request make(Op op, Format format, const std::vector<std::uint32_t>& integers) {
-  Request r;
-  r.op = op;
-  r.format = format;
-  for (std::uint32_t v : integers) r.operands.push_back(v);
-  return r;
-}
 
 Bytes success_bytes(std::uint32_t value, Format format) {
   return protocol::encoded_success_reply(value, format);
@@ -224,9 +216,9 @@ std::vector<ClientCheck> client_checks() {
   constexpr Format kInt = Format::integer;
   constexpr Format kStr = Format::string;
   constexpr std::uint32_t kMax = 4294967295u;
-  const Request sum = make(Op::sum, kInt, kCourseIntegers);
-  const Request sum_s = make(Op::sum, kStr, kCourseIntegers);
-  const Request product_s = make(Op::product, kStr, kCourseIntegers);
+  const Request sum = make_request(Op::sum, kInt, kCourseIntegers);
+  const Request sum_s = make_request(Op::sum, kStr, kCourseIntegers);
+  const Request product_s = make_request(Op::product, kStr, kCourseIntegers);
   const Bytes r25 = right_reply(sum);         // 80 00000019
   const Bytes r945 = right_reply(product_s);  // 80 "945"
   const protocol::RequestFault opcode2{protocol::RequestError::unknown_opcode, 2};
@@ -235,9 +227,9 @@ std::vector<ClientCheck> client_checks() {
   // Right replies: the course's examples, each opcode and format, extremes (P-2, P-5, P-10).
   v.push_back(success("course-sum", "P-2", "course example", sum, r25));
   v.push_back(success("course-product-string", "P-5", "course example", product_s, r945));
-  const Request sum_string = make(Op::sum, kStr, {100, 200, 300});
+  const Request sum_string = make_request(Op::sum, kStr, {100, 200, 300});
   v.push_back(success("sum-string", "P-5", "sum as a string", sum_string, right_reply(sum_string)));
-  const Request product = make(Op::product, kInt, {6, 7});
+  const Request product = make_request(Op::product, kInt, {6, 7});
   v.push_back(
       success("product-integer", "P-4", "product as an integer", product, right_reply(product)));
   {
@@ -245,18 +237,18 @@ std::vector<ClientCheck> client_checks() {
     c.judge_unused_bits = true;
     v.push_back(std::move(c));
   }
-  const Request many = make(Op::sum, kInt, [] {
+  const Request many = make_request(Op::sum, kInt, [] {
     std::vector<std::uint32_t> ints(wire::kMaxOperands);
     for (std::size_t i = 0; i < ints.size(); ++i) ints[i] = static_cast<std::uint32_t>(i * 7 + 1);
     return ints;
   }());
   v.push_back(success("request-64-integers", "P-6", "64 integers (a 257-byte request)", many,
                       right_reply(many)));
-  const Request max = make(Op::sum, kInt, {kMax, 0});
+  const Request max = make_request(Op::sum, kInt, {kMax, 0});
   v.push_back(success("max-integer", "P-2", "largest integer", max, right_reply(max)));
-  const Request max_s = make(Op::product, kStr, {kMax});
+  const Request max_s = make_request(Op::product, kStr, {kMax});
   v.push_back(success("string-max", "P-10", "10-digit string", max_s, right_reply(max_s)));
-  const Request zero_s = make(Op::sum, kStr, {0});
+  const Request zero_s = make_request(Op::sum, kStr, {0});
   v.push_back(success("string-zero", "P-10", "string '0'", zero_s, right_reply(zero_s)));
   // Unused reply bits: ignored (P-10).
   const std::string unused_hint = "the 7 unused bits of the reply header must be ignored";

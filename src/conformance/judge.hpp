@@ -4,6 +4,7 @@
 // what it received. Pure functions over the project's codec; any thread.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -14,6 +15,9 @@
 #include "protocol/codec.hpp"
 
 namespace sockcalc::conformance {
+
+/// The course's example integers, used by the checks of both modes.
+inline constexpr std::array<std::uint32_t, 5> kCourseIntegers{1, 3, 5, 7, 9};
 
 /// One judgement: pass, or the rule broken (fail) or departed from (warn) and one sentence.
 struct Verdict {

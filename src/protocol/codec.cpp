@@ -307,6 +307,16 @@ DecodedReply decode_reply(Bytes datagram, Format expected) {
   return out;
 }
 
+Request make_request(Op op, Format format, std::span<const std::uint32_t> operands,
+                     std::uint8_t unused) {
+  Request r;
+  r.op = op;
+  r.format = format;
+  r.unused = unused;
+  for (std::uint32_t v : operands) r.operands.push_back(v);
+  return r;
+}
+
 std::vector<std::byte> encoded_request(const Request& request) {
   std::vector<std::byte> out(wire::kMaxRequestSize);
   out.resize(encode_request(request, out));

@@ -6,6 +6,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -143,6 +144,16 @@ std::size_t encode_error_reply(const RequestFault& fault, std::size_t request_le
 
 // ---- The encoders above, into a vector of the exact size, for tools and tests that build a
 // datagram to send, keep or mutate. They allocate: not for the serving path. ----
+
+/// A request of `op` and `format` over `operands` (the first 64: OperandList's bound), with the
+/// four unused header bits `unused` (our client sends 0).
+Request make_request(Op op, Format format, std::span<const std::uint32_t> operands,
+                     std::uint8_t unused = 0);
+/// The same over a braced list: make_request(Op::sum, Format::integer, {1, 3, 5, 7, 9}).
+inline Request make_request(Op op, Format format, std::initializer_list<std::uint32_t> operands,
+                            std::uint8_t unused = 0) {
+  return make_request(op, format, std::span(operands.begin(), operands.size()), unused);
+}
 
 /// encode_request() into a vector; empty when the request cannot be encoded (no operand).
 std::vector<std::byte> encoded_request(const Request& request);

@@ -16,6 +16,7 @@
 #include "conformance/report.hpp"
 #include "protocol/codec.hpp"
 #include "protocol/wire.hpp"
+#include "support/datagrams.hpp"
 
 namespace sockcalc::conformance {
 namespace {
@@ -24,38 +25,24 @@ using protocol::Format;
 using protocol::Op;
 using protocol::Request;
 using Bytes = std::vector<std::byte>;
+using testing::encode;
+using testing::encode_error;
+using testing::encode_success;
+using testing::make_request;
 
-Request make(Op op, Format format, std::initializer_list<std::uint32_t> ints) {
-  Request r;
-  r.op = op;
-  r.format = format;
-  r.operands = protocol::OperandList(ints);
-  return r;
-}
-
-Bytes encode(const Request& r) { return protocol::encoded_request(r); }
-
-Bytes success(std::uint32_t value, Format format) {
-  return protocol::encoded_success_reply(value, format);
-}
-
-Bytes error(const protocol::RequestFault& fault, std::size_t request_length) {
-  return protocol::encoded_error_reply(fault, request_length);
-}
-
-const Request kCourseSum = make(Op::sum, Format::integer, {1, 3, 5, 7, 9});
-const Request kCourseProductString = make(Op::product, Format::string, {1, 3, 5, 7, 9});
+const Request kCourseSum = make_request(Op::sum, Format::integer, {1, 3, 5, 7, 9});
+const Request kCourseProductString = make_request(Op::product, Format::string, {1, 3, 5, 7, 9});
 
 // ---- Server replies ----
 
 TEST(ConformanceJudge, P10RightSuccessRepliesPass) {
-  EXPECT_TRUE(judge_success_reply(success(25, Format::integer), kCourseSum, "P-2").passed());
-  EXPECT_TRUE(
-      judge_success_reply(success(945, Format::string), kCourseProductString, "P-5").passed());
+  EXPECT_TRUE(judge_success_reply(encode_success(25, Format::integer), kCourseSum, "P-2").passed());
+  EXPECT_TRUE(judge_success_reply(encode_success(945, Format::string), kCourseProductString, "P-5")
+                  .passed());
 }
 
 TEST(ConformanceJudge, P2LittleEndianResultFails) {
-  Bytes reply = success(25, Format::integer);
+  Bytes reply = encode_success(25, Format::integer);
   std::reverse(reply.begin() + 1, reply.end());
   const Verdict v = judge_success_reply(reply, kCourseSum, "P-9");
   EXPECT_EQ(v.status, Status::fail);
@@ -64,7 +51,7 @@ TEST(ConformanceJudge, P2LittleEndianResultFails) {
 }
 
 TEST(ConformanceJudge, P10NulTerminatedStringFails) {
-  Bytes reply = success(945, Format::string);
+  Bytes reply = encode_success(945, Format::string);
   reply.push_back(std::byte{0});
   const Verdict v = judge_success_reply(reply, kCourseProductString, "P-5");
   EXPECT_EQ(v.rule, "P-10");
@@ -72,7 +59,7 @@ TEST(ConformanceJudge, P10NulTerminatedStringFails) {
 }
 
 TEST(ConformanceJudge, P10LeadingZeroFails) {
-  Bytes reply = success(945, Format::string);
+  Bytes reply = encode_success(945, Format::string);
   reply.insert(reply.begin() + 1, std::byte{'0'});
   const Verdict v = judge_success_reply(reply, kCourseProductString, "P-5");
   EXPECT_EQ(v.rule, "P-10");
@@ -80,7 +67,7 @@ TEST(ConformanceJudge, P10LeadingZeroFails) {
 }
 
 TEST(ConformanceJudge, P10UnusedReplyBitsOnlyWarn) {
-  Bytes reply = success(25, Format::integer);
+  Bytes reply = encode_success(25, Format::integer);
   reply[0] = std::byte{0xFF};
   const Verdict v = judge_success_reply(reply, kCourseSum, "P-2");
   EXPECT_EQ(v.status, Status::warn);
@@ -90,27 +77,28 @@ TEST(ConformanceJudge, P10UnusedReplyBitsOnlyWarn) {
 TEST(ConformanceJudge, P3ErrorReplyToValidRequestBlamesTheCheckRule) {
   Request r = kCourseSum;
   r.unused = 0xF;
-  const Verdict v =
-      judge_success_reply(error({protocol::RequestError::unknown_opcode, 120}, 21), r, "P-3");
+  const Verdict v = judge_success_reply(
+      encode_error({protocol::RequestError::unknown_opcode, 120}, 21), r, "P-3");
   EXPECT_EQ(v.status, Status::fail);
   EXPECT_EQ(v.rule, "P-3");
   EXPECT_NE(v.message.find("must be ignored"), std::string::npos) << v.message;
 }
 
 TEST(ConformanceJudge, P9SaturatedResultFails) {
-  const Request r = make(Op::sum, Format::integer, {4294967295u, 2});
-  const Verdict v = judge_success_reply(success(4294967295u, Format::integer), r, "P-9");
+  const Request r = make_request(Op::sum, Format::integer, {4294967295u, 2});
+  const Verdict v = judge_success_reply(encode_success(4294967295u, Format::integer), r, "P-9");
   EXPECT_EQ(v.rule, "P-9");
   EXPECT_NE(v.message.find("saturated"), std::string::npos) << v.message;
 }
 
 TEST(ConformanceJudge, P4OtherOperationFails) {
-  const Verdict v = judge_success_reply(success(945, Format::integer), kCourseSum, "P-2");
+  const Verdict v = judge_success_reply(encode_success(945, Format::integer), kCourseSum, "P-2");
   EXPECT_EQ(v.rule, "P-4");
 }
 
 TEST(ConformanceJudge, P5OtherFormatFails) {
-  const Verdict v = judge_success_reply(success(945, Format::integer), kCourseProductString, "P-2");
+  const Verdict v =
+      judge_success_reply(encode_success(945, Format::integer), kCourseProductString, "P-2");
   EXPECT_EQ(v.rule, "P-5") << v.message;
 }
 
@@ -119,14 +107,14 @@ TEST(ConformanceJudge, P8RightErrorRepliesPass) {
     Bytes request(length, std::byte{0x04});  // opcode 2 in every header
     const auto d = protocol::decode_request(request);
     ASSERT_FALSE(d.ok());
-    const Verdict v = judge_error_reply(error(*d.fault, length), request, length);
+    const Verdict v = judge_error_reply(encode_error(*d.fault, length), request, length);
     EXPECT_TRUE(v.passed()) << length << ": " << v.message;
   }
 }
 
 TEST(ConformanceJudge, P8ErrorReplyWithSBitFails) {
   const Bytes request = Bytes(21, std::byte{0x04});
-  Bytes reply = error({protocol::RequestError::unknown_opcode, 2}, 21);
+  Bytes reply = encode_error({protocol::RequestError::unknown_opcode, 2}, 21);
   reply[0] = std::byte{0x80};
   const Verdict v = judge_error_reply(reply, request, request.size());
   EXPECT_EQ(v.rule, "P-8") << v.message;
@@ -135,7 +123,7 @@ TEST(ConformanceJudge, P8ErrorReplyWithSBitFails) {
 TEST(ConformanceJudge, P8ErrorReplyLongerThanRequestFails) {
   const Bytes request = {std::byte{0x04}, std::byte{0}, std::byte{0}, std::byte{0}, std::byte{1}};
   const Verdict v =
-      judge_error_reply(error({protocol::RequestError::unknown_opcode, 2}, 64), request, 5);
+      judge_error_reply(encode_error({protocol::RequestError::unknown_opcode, 2}, 64), request, 5);
   EXPECT_EQ(v.rule, "P-8");
   EXPECT_NE(v.message.find("longer than the 5-byte request"), std::string::npos) << v.message;
 }
@@ -145,21 +133,22 @@ TEST(ConformanceJudge, P8EmptyErrorReplyFails) {
 }
 
 TEST(ConformanceJudge, P7ResultForBadRequestFails) {
-  const Verdict v = judge_error_reply(success(7, Format::integer), Bytes(261, std::byte{0}), 261);
+  const Verdict v =
+      judge_error_reply(encode_success(7, Format::integer), Bytes(261, std::byte{0}), 261);
   EXPECT_EQ(v.rule, "P-7") << v.message;
 }
 
 TEST(ConformanceJudge, P4ResultForUndefinedOpcodeFails) {
   Bytes request = encode(kCourseSum);
   request[0] = std::byte{0x04};  // opcode 2
-  const Verdict v = judge_error_reply(success(25, Format::integer), request, request.size());
+  const Verdict v = judge_error_reply(encode_success(25, Format::integer), request, request.size());
   EXPECT_EQ(v.rule, "P-4") << v.message;
   EXPECT_NE(v.message.find("opcode 2 is not defined"), std::string::npos) << v.message;
 }
 
 TEST(ConformanceJudge, P8OtherErrorHeaderOnlyWarns) {
   const Bytes request = Bytes(21, std::byte{0x04});
-  Bytes reply = error({protocol::RequestError::unknown_opcode, 2}, 21);
+  Bytes reply = encode_error({protocol::RequestError::unknown_opcode, 2}, 21);
   reply[0] = std::byte{0x7F};
   EXPECT_EQ(judge_error_reply(reply, request, 21).status, Status::warn);
 }
@@ -169,12 +158,15 @@ TEST(ConformanceJudge, P8OtherErrorHeaderOnlyWarns) {
 TEST(ConformanceJudge, RequestChecks) {
   EXPECT_TRUE(judge_request(encode(kCourseSum), kCourseSum).passed());
   EXPECT_EQ(judge_request(encode(kCourseSum), kCourseProductString).rule, "P-4");
-  EXPECT_EQ(judge_request(encode(make(Op::sum, Format::string, {1, 3, 5, 7, 9})), kCourseSum).rule,
-            "P-5");
+  EXPECT_EQ(
+      judge_request(encode(make_request(Op::sum, Format::string, {1, 3, 5, 7, 9})), kCourseSum)
+          .rule,
+      "P-5");
   Request swapped = kCourseSum;
   swapped.operands = protocol::OperandList({1u << 24, 3u << 24, 5u << 24, 7u << 24, 9u << 24});
   EXPECT_EQ(judge_request(encode(swapped), kCourseSum).rule, "P-2");
-  EXPECT_EQ(judge_request(encode(make(Op::sum, Format::integer, {1, 3})), kCourseSum).rule, "P-6");
+  EXPECT_EQ(judge_request(encode(make_request(Op::sum, Format::integer, {1, 3})), kCourseSum).rule,
+            "P-6");
   Bytes cut = encode(kCourseSum);
   cut.resize(3);
   EXPECT_EQ(judge_request(cut, kCourseSum).rule, "P-6");
@@ -289,7 +281,8 @@ TEST(ConformanceReport, TableAndJsonShowFailures) {
   bad.id = "wrap-sum";
   fail(bad, "P-9", "the result is 4294967295");
   bad.datagrams.push_back(request_record(true, encode(kCourseSum)));
-  bad.datagrams.push_back(reply_record(false, success(25, Format::integer), Format::integer));
+  bad.datagrams.push_back(
+      reply_record(false, encode_success(25, Format::integer), Format::integer));
   r.checks = {ok, bad};
   EXPECT_FALSE(r.passed());
   const std::string table = format_table(r, false);

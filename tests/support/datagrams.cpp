@@ -5,16 +5,6 @@
 
 namespace sockcalc::testing {
 
-protocol::Request make_request(protocol::Op op, protocol::Format format,
-                               const std::vector<std::uint32_t>& operands, std::uint8_t unused) {
-  protocol::Request r;
-  r.op = op;
-  r.format = format;
-  r.unused = unused;
-  for (std::uint32_t v : operands) r.operands.push_back(v);
-  return r;
-}
-
 Datagram encode(const protocol::Request& request) { return protocol::encoded_request(request); }
 
 Datagram encode_success(std::uint32_t value, protocol::Format format) {

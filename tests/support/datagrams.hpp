@@ -14,10 +14,8 @@ namespace sockcalc::testing {
 
 using Datagram = std::vector<std::byte>;
 
-/// A request of `op` and `format` over `operands`, with the 4 unused header bits `unused` (our
-/// client sends 0).
-protocol::Request make_request(protocol::Op op, protocol::Format format,
-                               const std::vector<std::uint32_t>& operands, std::uint8_t unused = 0);
+/// A request from its parts: the codec's own builder.
+using protocol::make_request;
 
 /// protocol::encoded_request(): empty when the request cannot be encoded (no operand).
 Datagram encode(const protocol::Request& request);

@@ -180,6 +180,18 @@ TEST(CodecRequest, EncodeRefusesNoOperandAndSmallBuffer) {
   EXPECT_EQ(encode_request(two, std::span(buf).first(9)), 9u);
 }
 
+// make_request() keeps every part it is given, and at most 64 operands (OperandList's bound).
+TEST(CodecRequest, MakeRequestKeepsItsPartsAndAtMost64Operands) {
+  const Request r = make_request(Op::product, Format::string, {6, 7}, 0x5);
+  EXPECT_EQ(r.op, Op::product);
+  EXPECT_EQ(r.format, Format::string);
+  EXPECT_EQ(r.unused, 0x5);
+  ASSERT_EQ(r.operands.size(), 2u);
+  EXPECT_EQ(r.operands[1], 7u);
+  std::vector<std::uint32_t> many(wire::kMaxOperands + 1, 3);
+  EXPECT_EQ(make_request(Op::sum, Format::integer, many).operands.size(), wire::kMaxOperands);
+}
+
 // The vector encoders hold exactly what the span encoders write, and nothing when they refuse.
 TEST(CodecVectors, HoldExactlyWhatTheSpanEncodersWrite) {
   const Request two = make_request(Op::product, Format::string, {6, 7});
