@@ -96,7 +96,9 @@ Result<std::vector<int>> listen_fds() {
 }
 
 Result<DatagramSocket> adopt_datagram_socket(int fd) {
-  DatagramSocket socket = DatagramSocket::adopt(fd);  // owns fd from here: closed on failure
+  auto adopted = DatagramSocket::adopt(fd);  // owns fd from here: closed on failure
+  if (!adopted) return adopted.error();
+  DatagramSocket socket = std::move(*adopted);
   const std::string what = "cannot serve " + fd_name(fd);
   int type = 0;
   if (socket_option(fd, SO_TYPE, type) != 0) return errno_error(errno, what);
@@ -113,10 +115,6 @@ Result<DatagramSocket> adopt_datagram_socket(int fd) {
   }
   if ((ip && local->port() == 0) || (local->is_unix() && local->is_unnamed())) {
     return invalid(what + ": the socket is not bound to an address");
-  }
-  const int flags = ::fcntl(fd, F_GETFL);
-  if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) {
-    return errno_error(errno, "cannot make " + fd_name(fd) + " non-blocking");
   }
   return socket;
 }

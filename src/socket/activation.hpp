@@ -44,8 +44,8 @@ Result<std::vector<int>> listen_fds();
 
 /// Takes ownership of `fd` (closed on failure) and checks that it can be served: a socket
 /// (SO_TYPE), of type datagram, bound to an address (getsockname: an IP port other than 0,
-/// or a Unix name). Makes it non-blocking, as the server's workers need: systemd passes a
-/// socket blocking unless the unit says NonBlocking=yes. Errors name the fd and what is wrong.
+/// or a Unix name). DatagramSocket::adopt makes it non-blocking (systemd passes a socket
+/// blocking unless the unit says NonBlocking=yes). Errors name the fd and what is wrong.
 Result<DatagramSocket> adopt_datagram_socket(int fd);
 
 }  // namespace sockcalc::activation

@@ -1,6 +1,7 @@
 // socket/datagram_socket.cpp -- implementation of socket/datagram_socket.hpp.
 #include "socket/datagram_socket.hpp"
 
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -67,6 +68,19 @@ Status autobind_unix(const DatagramSocket& s) {
 }
 
 }  // namespace
+
+Result<DatagramSocket> DatagramSocket::adopt(int fd) {
+  DatagramSocket s(fd);  // owns fd from here: closed on failure
+  const int status = ::fcntl(fd, F_GETFL);
+  if (status < 0 || ::fcntl(fd, F_SETFL, status | O_NONBLOCK) != 0) {
+    return errno_error(errno, "cannot make fd " + std::to_string(fd) + " non-blocking");
+  }
+  const int descriptor = ::fcntl(fd, F_GETFD);
+  if (descriptor < 0 || ::fcntl(fd, F_SETFD, descriptor | FD_CLOEXEC) != 0) {
+    return errno_error(errno, "cannot set FD_CLOEXEC on fd " + std::to_string(fd));
+  }
+  return s;
+}
 
 Result<DatagramSocket> DatagramSocket::open(int family) {
   const int fd = ::socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

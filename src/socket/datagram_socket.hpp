@@ -52,8 +52,10 @@ class DatagramSocket {
   /// abstract name, so that the peer can reply.
   static Result<DatagramSocket> connect(const Address& peer);
 
-  /// Takes ownership of an fd that is already a datagram socket (socket activation).
-  static DatagramSocket adopt(int fd) { return DatagramSocket(fd); }
+  /// Takes ownership of `fd`, an already open datagram socket (socket activation), and gives it
+  /// this class's invariants: non-blocking and close-on-exec (a service manager passes sockets
+  /// blocking). Fails, closing `fd`, when fcntl() does.
+  static Result<DatagramSocket> adopt(int fd);
 
   DatagramSocket() = default;
   DatagramSocket(DatagramSocket&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}

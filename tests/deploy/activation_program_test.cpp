@@ -3,6 +3,7 @@
 // one (fork, the socket at fd 3, LISTEN_FDS=1, LISTEN_PID=the child's pid, execve): served over
 // IPv6, IPv4 and a Unix path, shared by several workers, refused when it cannot be served; and
 // its log as journald gets it. Test thread only.
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -33,7 +34,11 @@ DatagramSocket systemd_like_socket(const Address& local, int type = SOCK_DGRAM) 
   if (fd >= 0 && ::bind(fd, local.data(), local.length()) != 0) {
     ADD_FAILURE() << "cannot bind " << local.to_string() << ": " << std::strerror(errno);
   }
-  return DatagramSocket::adopt(fd);
+  auto socket = DatagramSocket::adopt(fd);
+  EXPECT_TRUE(socket.ok()) << socket.error().message();
+  // adopt() made it non-blocking; a .socket unit's socket is blocking (NonBlocking=no).
+  if (fd >= 0) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  return socket.ok() ? std::move(*socket) : DatagramSocket{};
 }
 
 Address local_of(const DatagramSocket& s) {
@@ -121,8 +126,8 @@ TEST(DeployActivation, ServesAPassedUnixSocketAndLeavesItsFile) {
       << "the server removed a socket file it did not create";
 }
 
-// Every worker serves the one passed socket. systemd passes it blocking: the server must make
-// it non-blocking, or a worker would sleep in recvmmsg() for ever and never see SIGTERM.
+// Every worker serves the one passed socket. systemd passes it blocking: whatever its mode, the
+// workers must answer and still wake up for SIGTERM.
 TEST(DeployActivation, WorkersShareABlockingPassedSocketAndStop) {
   const DatagramSocket socket = systemd_like_socket(Address::loopback(Family::v6, 0));
   std::unique_ptr<ServerProcess> server;
@@ -141,8 +146,9 @@ TEST(DeployActivation, RefusesAStreamSocket) {
 TEST(DeployActivation, RefusesAnUnboundSocket) {
   const int fd = ::socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   ASSERT_GE(fd, 0);
-  const DatagramSocket unbound = DatagramSocket::adopt(fd);
-  expect_refused(passing({&unbound}), kServerCannotStart,
+  auto unbound = DatagramSocket::adopt(fd);
+  ASSERT_TRUE(unbound.ok()) << unbound.error().message();
+  expect_refused(passing({&*unbound}), kServerCannotStart,
                  "server: cannot serve fd 3: the socket is not bound to an address");
 }
 

@@ -132,11 +132,23 @@ TEST(DatagramSocket, AdoptTakesAnExistingFd) {
   const int fd = ::socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   ASSERT_GE(fd, 0);
   {
-    DatagramSocket s = DatagramSocket::adopt(fd);
-    EXPECT_EQ(s.fd(), fd);
-    EXPECT_TRUE(s.local_address().ok());
+    auto s = DatagramSocket::adopt(fd);
+    ASSERT_TRUE(s.ok()) << s.error().message();
+    EXPECT_EQ(s->fd(), fd);
+    EXPECT_TRUE(s->local_address().ok());
   }
   EXPECT_FALSE(fd_is_open(fd));
+}
+
+// A socket passed blocking and inheritable (as a service manager passes it) gets the class's
+// invariants: non-blocking, close-on-exec.
+TEST(DatagramSocket, AdoptMakesABlockingFdNonBlockingAndCloseOnExec) {
+  const int fd = ::socket(AF_INET6, SOCK_DGRAM, 0);
+  ASSERT_GE(fd, 0);
+  auto s = DatagramSocket::adopt(fd);
+  ASSERT_TRUE(s.ok()) << s.error().message();
+  EXPECT_NE(::fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
+  EXPECT_NE(::fcntl(fd, F_GETFD) & FD_CLOEXEC, 0);
 }
 
 // ---- Ownership ----
