@@ -373,11 +373,13 @@ Flow* Relay::State::open_flow(const Address& peer, Clock::time_point now) {
   }
   ++stats.flows.created;
   stats.flows.active = flows.size();
-  if (options.log || options.wire) {
+  if (options.log || options.wire) {  // one getsockname() per flow, and only when asked for
     const auto up = flow.upstream.local_address();
     if (up) flow.upstream_local = *up;
-    log("flow " + peer.to_string() + " created (upstream " +
-        (up ? up->to_string() : std::string("?")) + ")");
+    if (options.log) {
+      log("flow " + peer.to_string() + " created (upstream " +
+          (up ? up->to_string() : std::string("?")) + ")");
+    }
   }
   return &flow;
 }
