@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // bench/codec_bench.cpp -- micro-benchmarks of the codec and of the server's pure path (internal).
 // encode/decode of requests and replies, compute, and server::answer (decode + compute + encode
 // reply) for 1, 16 and 64 integers and both result formats. Single-threaded (Google Benchmark).

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 # bench/run.py -- the driver of `make bench` (docs/PERFORMANCE.md): runs our server and
 # sockperf's under our loadgen, and the codec micro-benchmarks; prints a table, checks the
 # targets, writes bench/results/<timestamp>.json, latest.json and latest.png. Single-threaded.
@@ -40,6 +41,11 @@ OUR_CONFIGS = {
     for bp in (False, True)
     for threads in (1, 2)
 }
+# The same server on the wildcard address 0.0.0.0 (still asked on 127.0.0.1): each reply then
+# carries the request's destination back as IP_PKTINFO (docs/PERFORMANCE.md, "Wildcard").
+WILDCARD = "0.0.0.0"
+for _engine in ("batch", "simple"):
+    OUR_CONFIGS[f"{_engine}-1t-wild"] = ["--engine", _engine, "--threads", "1"]
 SOCKPERF = "sockperf"
 ALL_CONFIGS = list(OUR_CONFIGS) + [SOCKPERF]
 # Integers per request for the runs that show how cost grows with the request's size: the
@@ -139,7 +145,8 @@ def waiting(server):
 
 
 def start_our_server(bin_dir, config):
-    argv = [str(bin_dir / "server")] + OUR_CONFIGS[config] + [HOST, "0"]
+    bind = WILDCARD if config.endswith("-wild") else HOST
+    argv = [str(bin_dir / "server")] + OUR_CONFIGS[config] + [bind, "0"]
     s = Server(config, argv, r"listening on \S+:(\d+)")
     m = waiting(s)
     if not m:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // examples/01_send_hello.cpp -- example program (a teaching text, examples/README.md).
 // The course's "Sending data to a peer using a socket": send the bytes 'h' 'e' 'l' 'l' 'o'
 // to a peer whose address is given on the command line. Single-threaded.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // examples/02_print_datagrams.cpp -- example program (a teaching text, examples/README.md).
 // The course's "Receiving data from a peer using a socket": bind to an address, then print
 // each datagram in hex with the address of its sender (recvfrom). Single-threaded.

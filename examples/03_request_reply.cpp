@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // examples/03_request_reply.cpp -- example program (a teaching text, examples/README.md).
 // The course's "connect: connecting a socket to a remote address": connect, write one calc
 // request (a sum, built by the library's codec), read the reply and decode it. Single-threaded.

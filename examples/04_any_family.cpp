@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // examples/04_any_family.cpp -- example program (a teaching text, examples/README.md).
 // The course's point that the socket code does not depend on the address family: the same
 // two functions send and receive "hello" over IPv6, IPv4 and a Unix path. Single-threaded.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # demo.sh -- the course's calls against real servers on loopback (run by `make demo`).
 # Starts three servers (IPv6 loopback, IPv4 loopback, a Unix socket) on free ports, runs
 # the calls, shows what each prints and its exit status, and stops the servers by pid.

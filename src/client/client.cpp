@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // client/client.cpp -- implementation of client/client.hpp.
 #include "client/client.hpp"
 
@@ -98,6 +99,10 @@ Result<CallResult> Client::call(const protocol::Request& request, const CallOpti
           result.status = CallStatus::refused;
           return result;
         }
+        // A router dropped the request as larger than its next link and said so (ICMP
+        // "fragmentation needed", reported on a connected IPv4 socket). The kernel has learned
+        // the path's MTU and fragments the next send: the request is lost, send it again now.
+        if (rx.error == EMSGSIZE) break;
         return errno_error(rx.error, "cannot receive from " + server_.to_string());
       }
       const protocol::Bytes reply(in.data(), rx.held);

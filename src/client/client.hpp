@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // client/client.hpp -- public.
 // One calc request/reply exchange over a connected datagram socket: send, wait, retransmit
 // with back-off, check the reply by the spec. A Client is used by one thread at a time.

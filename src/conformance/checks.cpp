@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // conformance/checks.cpp -- implementation of conformance/checks.hpp.
 // Every datagram is built by the project's codec (encode_request) and, for a bad one, by
 // changing bytes of its output; replies are judged by conformance/judge.hpp.
@@ -8,10 +9,12 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <optional>
 #include <utility>
 
 #include "conformance/judge.hpp"
 #include "conformance/probe.hpp"
+#include "conformance/reply_source.hpp"
 #include "protocol/wire.hpp"
 
 namespace sockcalc::conformance {
@@ -326,6 +329,11 @@ Run run_check(const ServerCheck& c, const Address& target, const ServerOptions& 
       return run_one_reply_each(c, target, options);
     case ServerCheckKind::retransmission:
       return run_retransmission(c, target, options);
+    case ServerCheckKind::reply_source: {
+      Run run{start_outcome(c)};
+      run.answered = check_reply_source(run.outcome, target, options.timeout);
+      return run;
+    }
   }
   return Run{start_outcome(c)};
 }
@@ -415,6 +423,10 @@ std::vector<ServerCheck> server_checks() {
   v.push_back(special("retransmission", "P-12",
                       "the same request twice from one socket: the same right reply twice",
                       ServerCheckKind::retransmission));
+  v.push_back(special("reply-source", "P-14",
+                      "a request from an unconnected socket: the reply comes from the address "
+                      "asked (on loopback, also asked at 127.0.0.2)",
+                      ServerCheckKind::reply_source));
   v.push_back(success("still-answering", "P-7", "after all of the above, the course example again",
                       make_request(kSum, kInt, kCourseIntegers)));
   return v;
@@ -428,16 +440,22 @@ Report run_server_checks(const Address& target, const ServerOptions& options) {
   std::string gone;  // why every later check is skipped
   for (const ServerCheck& c : server_checks()) {
     CheckOutcome outcome;
-    if (!gone.empty()) {
+    // A server silent to the connected probes may be answering from another address:
+    // reply-source runs anyway, and is reported when it got a reply.
+    std::optional<Run> run;
+    if (gone.empty() || c.kind == ServerCheckKind::reply_source) {
+      run = run_check(c, target, options);
+    }
+    if (run && (gone.empty() || run->answered)) {
+      if (report.checks.empty() && !run->answered) {
+        gone = std::string(kNotRunPrefix) + "the server did not answer the first check (" +
+               run->outcome.message + ")";
+      }
+      outcome = std::move(run->outcome);
+    } else {
       outcome = start_outcome(c);
       outcome.status = Status::skip;
       outcome.message = gone;
-    } else {
-      Run run = run_check(c, target, options);
-      if (report.checks.empty() && !run.answered) {
-        gone = "not run: the server did not answer the first check (" + run.outcome.message + ")";
-      }
-      outcome = std::move(run.outcome);
     }
     if (options.on_check) options.on_check(outcome);
     report.checks.push_back(std::move(outcome));

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // conformance/checks.hpp -- public.
 // The server checks: every rule of docs/PROTOCOL.md a server must keep, as a list of data
 // (the datagram to send, what must come back) run against a live server over the network.
@@ -23,6 +24,7 @@ enum class ServerCheckKind {
   many_clients,    // many sockets, each with its own request in flight at once
   one_reply_each,  // three datagrams, each must get exactly one reply, no more
   retransmission,  // the same request twice on one socket: two identical right replies
+  reply_source,    // a request from an unconnected socket: the reply comes from the address asked
 };
 
 struct ServerCheck {
@@ -48,7 +50,8 @@ struct ServerOptions {
 };
 
 /// Runs every check against the server at `target`. When the first check gets no reply at
-/// all, the other checks are skipped (status skip) instead of each waiting for its timeout.
+/// all, the other checks are skipped (status skip) instead of each waiting for its timeout,
+/// except reply-source, which tells whether replies come back from another address.
 Report run_server_checks(const Address& target, const ServerOptions& options);
 
 }  // namespace sockcalc::conformance

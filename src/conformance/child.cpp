@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // conformance/child.cpp -- implementation of conformance/child.hpp.
 // Started and reaped with core/child_process; a pidfd (when the kernel has one) makes the exit
 // pollable.

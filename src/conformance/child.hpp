@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // conformance/child.hpp -- internal to src/conformance.
 // Child: the client program under test, started with posix_spawnp, its stdout and stderr read
 // through pipes, ended by its pid (SIGKILL) when it outlives its check. A Child belongs to the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // conformance/client_checks.cpp -- implementation of conformance/client_checks.hpp.
 // Every scripted reply is the codec's output (encode_success_reply, encode_error_reply),
 // changed byte by byte for the malformed ones. One poll() loop serves the scripted socket and
@@ -111,7 +112,8 @@ class Session {
     Bytes buffer(kReceiveBuffer);
     while (true) {
       Address peer;
-      const RecvResult r = socket.recv_from(buffer, &peer);
+      ReplySource asked;  // a wildcard --host: reply from the address the client asked
+      const RecvResult r = socket.recv_with_destination(buffer, &peer, asked);
       if (r.outcome != RecvOutcome::received) return;
       const protocol::Bytes bytes(buffer.data(), r.held);
       outcome_.datagrams.push_back(request_record(false, bytes));
@@ -119,7 +121,7 @@ class Session {
       if (!first_) first_ = Bytes(bytes.begin(), bytes.end());
       ++received_;
       if (!answer || (check_.drop_first && received_ == 1)) continue;
-      (void)socket.send_to(check_.reply, peer);
+      (void)socket.send_from(check_.reply, peer, asked);
       outcome_.datagrams.push_back(reply_record(true, check_.reply, check_.request.format));
     }
   }
@@ -171,6 +173,9 @@ Result<CheckOutcome> run_check(const ClientCheck& c, const std::vector<std::stri
   DatagramSocket socket = std::move(*bound);
   auto where = socket.local_address();
   if (!where) return where.error();
+  if (is_wildcard(*where)) {
+    if (auto st = socket.receive_destinations(); !st) return st.error();
+  }
   // No server: the port was free a moment ago and nothing listens there any more.
   if (c.no_server) socket = DatagramSocket();
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // conformance/client_checks.hpp -- public.
 // The client checks: a client program run the way the course's command line reads
 // (CMD ARGS... -op OP [-s] HOST PORT INT...) against a scripted server that answers with

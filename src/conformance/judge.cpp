@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // conformance/judge.cpp -- implementation of conformance/judge.hpp.
 // Every sentence names the rule and says what the peer did and what the spec wants.
 #include "conformance/judge.hpp"
@@ -6,6 +7,7 @@
 #include <charconv>
 #include <limits>
 
+#include "core/escape.hpp"
 #include "core/hex.hpp"
 #include "protocol/describe.hpp"
 #include "protocol/wire.hpp"
@@ -313,27 +315,29 @@ Verdict judge_client_success(const ClientRun& run, std::uint32_t value, std::str
         rule, "the client exited 0 but printed no 'Result: " + want + "' line on stdout");
   }
   if (*line == want) return Verdict::ok();
+  // The line is the client's output: escaped, it cannot break or colour the report.
+  const std::string shown = escape_bytes(*line);
   std::int64_t printed = 0;
   const auto [ptr, ec] = std::from_chars(line->data(), line->data() + line->size(), printed);
   const bool number = ec == std::errc() && ptr == line->data() + line->size();
   if (number && printed == static_cast<std::int32_t>(value)) {
-    return Verdict::failed("P-10", "the client printed 'Result: " + *line + "' for " + want +
+    return Verdict::failed("P-10", "the client printed 'Result: " + shown + "' for " + want +
                                        ": the result is an unsigned 32-bit integer");
   }
   if (number && printed == swap_bytes(value)) {
-    return Verdict::failed("P-2", "the client printed 'Result: " + *line + "' for " + want +
+    return Verdict::failed("P-2", "the client printed 'Result: " + shown + "' for " + want +
                                       ": it read the result's 4 bytes little-endian, network "
                                       "byte order is big-endian");
   }
   return Verdict::failed(rule,
-                         "the client printed 'Result: " + *line + "', the reply carried " + want);
+                         "the client printed 'Result: " + shown + "', the reply carried " + want);
 }
 
 Verdict judge_client_failure(const ClientRun& run, std::string_view rule, std::string_view what) {
   if (auto v = judge_ending(run, rule, what)) return *v;
   if (const auto line = result_line(run.out)) {
-    return Verdict::failed(rule, "the client printed 'Result: " + *line + "' after receiving " +
-                                     std::string(what) +
+    return Verdict::failed(rule, "the client printed 'Result: " + escape_bytes(*line) +
+                                     "' after receiving " + std::string(what) +
                                      "; it must report an error instead and exit non-zero");
   }
   if (run.exit_code == 0) {

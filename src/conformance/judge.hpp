@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // conformance/judge.hpp -- public (the conformance checks and their tests).
 // The rules of docs/PROTOCOL.md as verdicts on bytes and on a client's run: is this reply
 // right for that request, is this request what the command line asked, did the client print

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // conformance/outcome.cpp -- implementation of conformance/outcome.hpp.
 #include "conformance/outcome.hpp"
 
@@ -49,7 +50,11 @@ std::size_t Report::count(Status status) const {
       checks, [status](const CheckOutcome& c) { return c.status == status; }));
 }
 
-bool Report::passed() const { return count(Status::fail) == 0 && count(Status::skip) == 0; }
+bool Report::passed() const { return count(Status::fail) == 0; }
+
+bool skipped_for_a_reason(const CheckOutcome& outcome) {
+  return outcome.status == Status::skip && !outcome.message.starts_with(kNotRunPrefix);
+}
 
 void fail(CheckOutcome& outcome, std::string_view rule, std::string message) {
   outcome.status = Status::fail;

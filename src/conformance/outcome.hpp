@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // conformance/outcome.hpp -- public.
 // What one conformance check found (status, the rule it broke, the datagrams exchanged, the
 // client run) and the whole report. Plain values; any thread.
@@ -13,8 +14,9 @@
 
 namespace sockcalc::conformance {
 
-/// The verdict of one check. Only `fail` (and `skip`, which follows a failure) makes the run
-/// fail; `warn` marks a legal difference from what our own programs send.
+/// The verdict of one check. Only `fail` makes the run fail; `warn` marks a legal difference
+/// from what our own programs send; `skip` a check not run (every check after a silent first
+/// one, which failed) or that cannot be run against this target (its message says why).
 enum class Status { pass, warn, fail, skip };
 std::string_view to_string(Status status);  // "PASS", "WARN", "FAIL", "SKIP"
 std::string_view to_json(Status status);    // "pass", "warn", "fail", "skip"
@@ -62,9 +64,16 @@ struct Report {
   std::vector<CheckOutcome> checks;
 
   [[nodiscard]] std::size_t count(Status status) const;
-  /// True when no check failed or was skipped (warnings allowed).
+  /// True when no check failed (warnings and skips allowed: a run whose checks were skipped
+  /// because the server is silent has a failed first check).
   [[nodiscard]] bool passed() const;
 };
+
+/// How the message of every check skipped after a silent first check begins.
+inline constexpr std::string_view kNotRunPrefix = "not run: ";
+/// A skip with a reason of its own (the check cannot be run against this target), which the
+/// table shows, unlike the skips after a silent first check.
+bool skipped_for_a_reason(const CheckOutcome& outcome);
 
 /// A failed outcome: `status` fail, `broken_rule` and `message` set.
 void fail(CheckOutcome& outcome, std::string_view rule, std::string message);

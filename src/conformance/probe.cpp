@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // conformance/probe.cpp -- implementation of conformance/probe.hpp.
 #include "conformance/probe.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // conformance/probe.hpp -- internal to src/conformance.
 // Probe: one connected datagram socket to the server under test, used for one outstanding
 // request (P-12: no request id, so one socket per request), with every datagram logged.

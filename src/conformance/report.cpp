@@ -1,9 +1,11 @@
+// SPDX-License-Identifier: MIT
 // conformance/report.cpp -- implementation of conformance/report.hpp.
 #include "conformance/report.hpp"
 
 #include <array>
 #include <cstdio>
 
+#include "core/escape.hpp"
 #include "core/hex.hpp"
 
 namespace sockcalc::conformance {
@@ -40,7 +42,8 @@ std::string datagram_line(std::string_view mode, const Datagram& d) {
   return line + " | " + d.meaning + "\n";
 }
 
-// The first `max` lines of `text`, each indented, and how many more there were.
+// The first `max` lines of `text`, each indented and escaped (a client's output may hold
+// escape sequences or carriage returns meant for a terminal), and how many more there were.
 std::string some_lines(std::string_view label, std::string_view text) {
   if (text.empty()) return "    " + std::string(label) + " (nothing)\n";
   std::string out;
@@ -51,7 +54,7 @@ std::string some_lines(std::string_view label, std::string_view text) {
     text = end == std::string_view::npos ? std::string_view{} : text.substr(end + 1);
     if (lines++ < kOutputLines) {
       out += "    " + std::string(lines == 1 ? label : std::string(label.size(), ' ')) + " " +
-             std::string(line) + "\n";
+             escape_bytes(line) + "\n";
     }
   }
   if (lines > kOutputLines) {
@@ -109,7 +112,8 @@ std::string details(std::string_view mode, const CheckOutcome& o) {
 std::string table_footer(const Report& report, bool verbose) {
   std::string out;
   for (const CheckOutcome& o : report.checks) {
-    if (verbose || o.status == Status::fail || o.status == Status::warn) {
+    if (verbose || o.status == Status::fail || o.status == Status::warn ||
+        skipped_for_a_reason(o)) {
       out += "\n" + details(report.mode, o);
     }
   }

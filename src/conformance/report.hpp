@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // conformance/report.hpp -- public.
 // What conformance prints: the PASS/FAIL table (a row per check, then for each failure or
 // warning the bytes exchanged and one sentence), and the JSON document of docs/CONFORMANCE.md.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // core/child_process.cpp -- implementation of core/child_process.hpp.
 // posix_spawn(p) with pipes; pidfd_open makes the exit pollable where the kernel has it.
 #include "core/child_process.hpp"
@@ -18,7 +19,8 @@ extern char** environ;
 namespace sockcalc {
 namespace {
 
-constexpr std::array kChildSignals = {SIGINT, SIGTERM, SIGPIPE, SIGHUP, SIGUSR1};
+// SIGPIPE and SIGXFSZ: our programs ignore them (tools/common/cli), a child must not inherit that.
+constexpr std::array kChildSignals = {SIGINT, SIGTERM, SIGPIPE, SIGHUP, SIGUSR1, SIGXFSZ};
 constexpr std::size_t kReadChunk = 4096;
 
 void close_fd(int& fd) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // core/child_process.hpp -- public.
 // Starting a program with its stdout and stderr on pipes, reading them without blocking, and
 // reaping it: the one implementation behind `conformance client` and the tests' process helper.
@@ -34,7 +35,8 @@ struct SpawnOptions {
 
 /// Starts argv[0] with argv[1..]: stdin reads /dev/null, stdout and stderr go to new pipes, the
 /// signal mask is empty and the signals a parent sends its children (SIGINT, SIGTERM, SIGPIPE,
-/// SIGHUP, SIGUSR1) have their default action, whatever the parent did with them. Fails with
+/// SIGHUP, SIGUSR1) and SIGXFSZ have their default action, whatever the parent did with them
+/// (the parent may ignore SIGPIPE and SIGXFSZ, as every sockcalc program does). Fails with
 /// "cannot start 'PROGRAM': reason" (not found, not executable, no pipe).
 Result<ChildHandles> spawn_with_pipes(const std::vector<std::string>& argv,
                                       const SpawnOptions& options = {});

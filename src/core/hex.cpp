@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // core/hex.cpp -- implementation of core/hex.hpp.
 #include "core/hex.hpp"
 

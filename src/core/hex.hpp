@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // core/hex.hpp -- public.
 // Byte dumps in the course text's style ("0x80 0x39 0x34 0x35"), for -v traces.
 // Pure; any thread. Allocates: for logs, never for the per-datagram fast path.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // core/result.hpp -- public.
 // Result<T>: a value, or an Error (a std::error_code plus the context of the failed call).
 // Value type; no shared state, safe to use from any thread.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // core/waker.cpp -- implementation of core/waker.hpp.
 #include "core/waker.hpp"
 

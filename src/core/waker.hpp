@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // core/waker.hpp -- public.
 // Waker: an eventfd that wakes a poll() loop from another thread or a signal handler.
 // notify() is async-signal-safe and thread-safe; drain() belongs to the loop's thread.

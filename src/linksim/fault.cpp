@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // linksim/fault.cpp -- implementation of linksim/fault.hpp.
 // Draws each datagram's fate from the RNG in a fixed order of ten values.
 // Pure; an object is used by one thread at a time.

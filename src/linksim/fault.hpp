@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // linksim/fault.hpp -- public.
 // The fault decider: one direction's fault configuration plus a seeded RNG gives the fate of
 // each datagram (drop, cut, corrupt, duplicate, reorder, delay). Pure: no I/O, no clock.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // linksim/flow_table.hpp -- public.
 // FlowTable: the relay's flows (one per client address, each with its own upstream socket), in
 // least-recently-used order, bounded, with idle expiry. No I/O and no clock of its own: time is
@@ -33,6 +34,9 @@ struct Flow {
   Address peer;             // the client
   DatagramSocket upstream;  // connected to the server: its replies belong to this client only
   Address upstream_local;   // upstream's own address, for captures (set when a capture is on)
+  /// The address the client sent to, its replies' source: set on a wildcard listening address,
+  /// empty otherwise (the listening address is then the only one).
+  ReplySource asked;
   Clock::time_point last_active;
   std::array<std::optional<HeldDatagram>, kDirections> held;  // one reorder slot a direction
   /// The format the client's last request asked for (F bit), to describe the replies in -v.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // linksim/poller.cpp -- implementation of linksim/poller.hpp.
 // EpollPoller (epoll_wait, level-triggered) and PollPoller (a pollfd array rebuilt in place).
 // Each object belongs to one thread.

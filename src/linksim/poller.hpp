@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // linksim/poller.hpp -- public.
 // Poller: the narrow readiness interface of the relay's event loop (add, remove, wait), with an
 // epoll and a poll(2) implementation. An object belongs to one thread; it borrows the fds.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // linksim/relay.cpp -- implementation of linksim/relay.hpp.
 // The event loop (sockets, flows, timers) around the pure FaultDecider.
 // Everything but request_stop() runs on run()'s thread.
@@ -134,6 +135,10 @@ Result<Relay> Relay::create(RelayOptions options) {
   if (!listen) return listen.error();
   auto local = listen->local_address();
   if (!local) return local.error();
+  // On a wildcard address, replies must leave from the address each client asked.
+  if (is_wildcard(*local)) {
+    if (auto st = listen->receive_destinations(); !st) return st.error();
+  }
   auto waker = Waker::create();
   if (!waker) return waker.error();
   auto poller = Poller::create(options.poller);
@@ -188,18 +193,20 @@ std::optional<Clock::time_point> Relay::State::next_deadline() const {
 void Relay::State::read_clients(Clock::time_point now) {
   for (int i = 0; i < kMaxPerWake; ++i) {
     Address peer;
-    const RecvResult rx = listen.recv_from(buffer, &peer);
+    ReplySource asked;
+    const RecvResult rx = listen.recv_with_destination(buffer, &peer, asked);
     if (rx.outcome == RecvOutcome::would_block) return;
     if (rx.outcome == RecvOutcome::failed) {
       log("cannot receive on " + local.to_string() + ": " + std::strerror(rx.error));
       return;
     }
     const protocol::Bytes bytes(buffer.data(), rx.held);
-    report_wire(peer, local, bytes, rx.wire_length);
+    report_wire(peer, asked.empty() ? local : asked.address(local.port()), bytes, rx.wire_length);
     Flow* flow = flows.find(peer);
     if (flow == nullptr) flow = open_flow(peer, now);
     if (flow == nullptr) continue;  // counted as a failed flow
     flows.touch(*flow, now);
+    flow->asked = asked;
     if (rx.held > 0) {
       const auto byte0 = std::to_integer<std::uint8_t>(buffer[0]);
       flow->format =
@@ -314,8 +321,13 @@ void Relay::State::send(Direction dir, std::uint64_t flow_id, const Address& pee
                         protocol::Bytes bytes) {
   int err = 0;
   if (dir == Direction::reverse) {
-    err = listen.send_to(bytes, peer);
-    if (err == 0) report_wire(local, peer, bytes, bytes.size());
+    // A reply whose flow has expired meanwhile leaves from the routing table's choice.
+    const Flow* flow = flows.find_id(flow_id);
+    const ReplySource source = flow != nullptr ? flow->asked : ReplySource{};
+    err = listen.send_from(bytes, peer, source);
+    if (err == 0) {
+      report_wire(source.empty() ? local : source.address(local.port()), peer, bytes, bytes.size());
+    }
   } else if (const Flow* flow = flows.find_id(flow_id); flow != nullptr) {
     err = flow->upstream.send(bytes);
     if (err == 0) report_wire(flow->upstream_local, options.server, bytes, bytes.size());

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // linksim/relay.hpp -- public.
 // Relay: the lossy link between calc clients and a server. It owns the listening socket, one
 // upstream socket per client (flow), the timers of late datagrams, and a FaultDecider per

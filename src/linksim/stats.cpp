@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // linksim/stats.cpp -- implementation of linksim/stats.hpp.
 // Formats the counters as "name value" pairs, in a fixed order that tests and scripts parse.
 // Pure; any thread, on a copy of the counters.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // linksim/stats.hpp -- public.
 // The relay's counters: one set per direction, one for the flows, and the summary lines
 // printed on exit. Plain integers: written and read by the relay's loop thread only.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // linksim/timer_heap.hpp -- public.
 // TimerHeap<T>: items due at a std::chrono::steady_clock time, in a binary min-heap keyed by
 // (deadline, insertion order). Not thread-safe: owned by one event loop's thread.

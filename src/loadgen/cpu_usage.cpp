@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // loadgen/cpu_usage.cpp -- implementation of loadgen/cpu_usage.hpp.
 #include "loadgen/cpu_usage.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // loadgen/cpu_usage.hpp -- public.
 // CPU time spent by this process (getrusage) and by another process (/proc/PID/stat).
 // Stateless functions; any thread.

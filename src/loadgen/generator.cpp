@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // loadgen/generator.cpp -- implementation of loadgen/generator.hpp: the epoll loop.
 #include "loadgen/generator.hpp"
 

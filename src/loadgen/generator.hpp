@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // loadgen/generator.hpp -- public.
 // The load generator: K connected non-blocking sockets, one request in flight on each,
 // driven by one epoll loop with a timerfd, every reply checked. run() belongs to the calling

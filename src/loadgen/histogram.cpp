@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // loadgen/histogram.cpp -- implementation of loadgen/histogram.hpp.
 #include "loadgen/histogram.hpp"
 

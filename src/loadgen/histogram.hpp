@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // loadgen/histogram.hpp -- public.
 // LatencyHistogram: a fixed-memory, log-linear (HDR-like) histogram of durations in
 // nanoseconds, and its percentiles. A value type; one thread at a time.

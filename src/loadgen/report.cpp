@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // loadgen/report.cpp -- implementation of loadgen/report.hpp.
 #include "loadgen/report.hpp"
 

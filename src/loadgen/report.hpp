@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // loadgen/report.hpp -- public.
 // What loadgen prints: the human-readable report, the one-line JSON object, the progress
 // line, and the verdict that becomes the exit status. Pure functions; any thread.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // loadgen/sockperf_wire.cpp -- implementation of loadgen/sockperf_wire.hpp.
 #include "loadgen/sockperf_wire.hpp"
 

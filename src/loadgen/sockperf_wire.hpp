@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // loadgen/sockperf_wire.hpp -- public.
 // The header of sockperf 3.x's ping-pong messages, so that loadgen can drive `sockperf
 // server` for comparison. Pure functions over caller-owned buffers; any thread.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // loadgen/workload.cpp -- implementation of loadgen/workload.hpp.
 #include "loadgen/workload.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // loadgen/workload.hpp -- public.
 // The requests a load generator sends and how it judges each reply: a pool of calc requests
 // pre-encoded with the codec, each with its expected result, and the sockperf ping-pong

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // protocol/codec.cpp -- implementation of protocol/codec.hpp. Pure; no I/O, no allocation.
 #include "protocol/codec.hpp"
 

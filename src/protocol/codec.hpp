@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // protocol/codec.hpp -- public.
 // The calc protocol's codec: requests and replies to and from bytes, and the computation.
 // Pure functions over caller-owned buffers: no I/O, no allocation, no global state; any thread.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // protocol/describe.cpp -- implementation of protocol/describe.hpp.
 #include "protocol/describe.hpp"
 

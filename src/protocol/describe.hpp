@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // protocol/describe.hpp -- public.
 // One-line human descriptions of datagrams ("sum, integer, 5 integers: 1 3 5 7 9"), for -v
 // traces and reports. Pure; any thread. Allocates: never on a per-datagram fast path.

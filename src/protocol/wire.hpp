@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // protocol/wire.hpp -- public.
 // The single source of the calc protocol's sizes, offsets, bit masks and codes
 // (see docs/PROTOCOL.md). Every tool, test and the dissector check take them from here.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // server/batch_io.cpp -- implementation of server/batch_io.hpp.
 #include "server/batch_io.hpp"
 
@@ -16,24 +17,68 @@ bool nothing_to_read(int err) { return err == EAGAIN || err == EWOULDBLOCK || er
 int recv_flags(RecvWait wait) { return MSG_TRUNC | (wait == RecvWait::no ? MSG_DONTWAIT : 0); }
 constexpr int kSendFlags = MSG_NOSIGNAL | MSG_DONTWAIT;
 
-// The course's loop: one recvfrom, one sendto.
+// Wires `m` to one datagram buffer, one address and (with destinations) one control buffer.
+void wire(msghdr& m, iovec& iov, std::span<std::byte> data, Address& name, PktinfoBuffer* control) {
+  iov = {data.data(), data.size()};
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
+  m.msg_name = name.data();
+  m.msg_namelen = Address::capacity();
+  m.msg_control = control != nullptr ? control->bytes.data() : nullptr;
+  m.msg_controllen = control != nullptr ? control->bytes.size() : 0;
+}
+
+// Points `m` at a reply: its bytes, its peer and, when it has one, its source.
+void aim(msghdr& m, iovec& iov, TxSlot& t, bool with_source) {
+  iov = {t.data.data(), t.size};
+  m.msg_name = const_cast<sockaddr*>(t.peer->data());
+  m.msg_namelen = t.peer->length();
+  m.msg_controllen = with_source ? t.source->write_control(t.control) : 0;
+  // A zero length with a control pointer is fine for the kernel, but tidier without.
+  m.msg_control = m.msg_controllen != 0 ? t.control.bytes.data() : nullptr;
+}
+
+// What recvmsg/recvmmsg filled in for one slot; readies `m` for the next call.
+void take(RxSlot& s, msghdr& m, std::size_t length, bool with_destinations) {
+  s.peer.set_length(m.msg_namelen);
+  m.msg_namelen = Address::capacity();
+  if (with_destinations) {
+    s.destination = ReplySource::from_received(m);
+    m.msg_controllen = s.control.bytes.size();
+  }
+  s.wire_length = length;
+  s.held = std::min(s.wire_length, s.data.size());
+}
+
+// The course's loop: one recvfrom, one sendto; recvmsg and sendmsg when replies must leave
+// from each request's destination.
 class SimpleIo final : public DatagramIo {
  public:
-  explicit SimpleIo(int fd) : DatagramIo(fd, 1) {}
+  SimpleIo(int fd, ReplyFrom reply_from) : DatagramIo(fd, 1, reply_from) {}
 
   std::size_t recv(RecvWait wait, int& error) override {
     RxSlot& s = rx_[0];
-    socklen_t len = Address::capacity();
-    // MSG_TRUNC: return the datagram's real length even when it did not fit.
-    const ssize_t n =
-        ::recvfrom(fd_, s.data.data(), s.data.size(), recv_flags(wait), s.peer.data(), &len);
+    ssize_t n = 0;
+    if (with_destinations()) {
+      msghdr m{};
+      iovec iov{};
+      wire(m, iov, s.data, s.peer, &s.control);
+      n = ::recvmsg(fd_, &m, recv_flags(wait));
+      if (n >= 0) take(s, m, static_cast<std::size_t>(n), true);
+    } else {
+      socklen_t len = Address::capacity();
+      // MSG_TRUNC: return the datagram's real length even when it did not fit.
+      n = ::recvfrom(fd_, s.data.data(), s.data.size(), recv_flags(wait), s.peer.data(), &len);
+      if (n >= 0) {
+        s.peer.set_length(len);
+        s.wire_length = static_cast<std::size_t>(n);
+        s.held = std::min(s.wire_length, s.data.size());
+      }
+    }
     if (n < 0) {
       if (!nothing_to_read(errno)) error = errno;
       return 0;
     }
-    s.peer.set_length(len);
-    s.wire_length = static_cast<std::size_t>(n);
-    s.held = std::min(s.wire_length, s.data.size());
     return 1;
   }
 
@@ -41,8 +86,17 @@ class SimpleIo final : public DatagramIo {
     SendOutcome out;
     for (std::size_t i = 0; i < n; ++i) {
       TxSlot& t = tx_[i];
-      const ssize_t r =
-          ::sendto(fd_, t.data.data(), t.size, kSendFlags, t.peer->data(), t.peer->length());
+      ssize_t r = 0;
+      if (with_destinations()) {
+        msghdr m{};
+        iovec iov{};
+        m.msg_iov = &iov;
+        m.msg_iovlen = 1;
+        aim(m, iov, t, true);
+        r = ::sendmsg(fd_, &m, kSendFlags);
+      } else {
+        r = ::sendto(fd_, t.data.data(), t.size, kSendFlags, t.peer->data(), t.peer->length());
+      }
       t.error = r < 0 ? errno : 0;
       ++(r < 0 ? out.failed : out.sent);
     }
@@ -53,14 +107,15 @@ class SimpleIo final : public DatagramIo {
 // recvmmsg/sendmmsg over headers wired to the slots once, at construction.
 class MmsgIo final : public DatagramIo {
  public:
-  MmsgIo(int fd, std::size_t batch)
-      : DatagramIo(fd, batch), rx_iov_(batch), rx_msgs_(batch), tx_iov_(batch), tx_msgs_(batch) {
+  MmsgIo(int fd, std::size_t batch, ReplyFrom reply_from)
+      : DatagramIo(fd, batch, reply_from),
+        rx_iov_(batch),
+        rx_msgs_(batch),
+        tx_iov_(batch),
+        tx_msgs_(batch) {
     for (std::size_t i = 0; i < batch; ++i) {
-      rx_iov_[i] = {rx_[i].data.data(), rx_[i].data.size()};
-      rx_msgs_[i].msg_hdr.msg_iov = &rx_iov_[i];
-      rx_msgs_[i].msg_hdr.msg_iovlen = 1;
-      rx_msgs_[i].msg_hdr.msg_name = rx_[i].peer.data();
-      rx_msgs_[i].msg_hdr.msg_namelen = Address::capacity();
+      wire(rx_msgs_[i].msg_hdr, rx_iov_[i], rx_[i].data, rx_[i].peer,
+           with_destinations() ? &rx_[i].control : nullptr);
       tx_msgs_[i].msg_hdr.msg_iov = &tx_iov_[i];
       tx_msgs_[i].msg_hdr.msg_iovlen = 1;
     }
@@ -75,23 +130,16 @@ class MmsgIo final : public DatagramIo {
       if (!nothing_to_read(errno)) error = errno;
       return 0;
     }
-    for (int i = 0; i < n; ++i) {
-      RxSlot& s = rx_[static_cast<std::size_t>(i)];
-      mmsghdr& m = rx_msgs_[static_cast<std::size_t>(i)];
-      s.peer.set_length(m.msg_hdr.msg_namelen);
-      // recvmmsg wrote this msg_namelen, and only this one: ready it for the next call.
-      m.msg_hdr.msg_namelen = Address::capacity();
-      s.wire_length = m.msg_len;
-      s.held = std::min(s.wire_length, s.data.size());
+    for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i) {
+      // recvmmsg wrote the lengths of these headers, and only these: take() readies them.
+      take(rx_[i], rx_msgs_[i].msg_hdr, rx_msgs_[i].msg_len, with_destinations());
     }
     return static_cast<std::size_t>(n);
   }
 
   SendOutcome send(std::size_t n) override {
     for (std::size_t i = 0; i < n; ++i) {
-      tx_iov_[i] = {tx_[i].data.data(), tx_[i].size};
-      tx_msgs_[i].msg_hdr.msg_name = const_cast<sockaddr*>(tx_[i].peer->data());
-      tx_msgs_[i].msg_hdr.msg_namelen = tx_[i].peer->length();
+      aim(tx_msgs_[i].msg_hdr, tx_iov_[i], tx_[i], with_destinations());
       tx_[i].error = 0;
     }
     SendOutcome out;
@@ -123,9 +171,12 @@ class MmsgIo final : public DatagramIo {
 
 }  // namespace
 
-std::unique_ptr<DatagramIo> make_datagram_io(IoMechanism mechanism, int fd, std::size_t batch) {
-  if (mechanism == IoMechanism::simple || batch <= 1) return std::make_unique<SimpleIo>(fd);
-  return std::make_unique<MmsgIo>(fd, batch);
+std::unique_ptr<DatagramIo> make_datagram_io(IoMechanism mechanism, int fd, std::size_t batch,
+                                             ReplyFrom reply_from) {
+  if (mechanism == IoMechanism::simple || batch <= 1) {
+    return std::make_unique<SimpleIo>(fd, reply_from);
+  }
+  return std::make_unique<MmsgIo>(fd, batch, reply_from);
 }
 
 int prepare_waiting_receive(int fd, std::chrono::microseconds tick) {

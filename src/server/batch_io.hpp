@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // server/batch_io.hpp -- internal to src/server.
 // Owns one worker's preallocated receive/send slots and the calls that move datagrams through
 // them: recvfrom/sendto one at a time (the course's loop) or recvmmsg/sendmmsg in batches.
@@ -13,6 +14,7 @@
 
 #include "address/address.hpp"
 #include "protocol/codec.hpp"
+#include "socket/pktinfo.hpp"
 
 namespace sockcalc::server {
 
@@ -24,6 +26,9 @@ struct RxSlot {
   Address peer;
   std::size_t wire_length = 0;  // the datagram's real length
   std::size_t held = 0;         // the bytes stored in data
+  /// Where the datagram was sent to (ReplyFrom::destination only; else empty).
+  ReplySource destination;
+  PktinfoBuffer control;  // what recvmsg/recvmmsg writes the destination into
 };
 
 /// One reply to send.
@@ -32,6 +37,8 @@ struct TxSlot {
   std::array<std::byte, wire::kRecvBufferSize> data;
   std::size_t size = 0;
   const Address* peer = nullptr;                        // points into the RxSlot it answers
+  const ReplySource* source = nullptr;                  // likewise (ReplyFrom::destination)
+  PktinfoBuffer control;                                // the source, as sendmsg wants it
   protocol::Format format = protocol::Format::integer;  // the format its request asked for
   int error = 0;  // set by send(): 0 when sent, else the errno of the refusal
 };
@@ -42,6 +49,17 @@ struct SendOutcome {
 };
 
 enum class IoMechanism { simple, batch };
+
+/// Where replies leave from.
+enum class ReplyFrom {
+  /// The socket's own address: a socket bound to one address. No control messages, the
+  /// cheapest path.
+  bound_address,
+  /// The address each request was sent to (IP_PKTINFO / IPV6_PKTINFO), read on receive and
+  /// given back on send: a socket bound to a wildcard address, which every local address
+  /// reaches. The socket must have asked for destinations (receive_destinations()).
+  destination,
+};
 
 /// What a receive does when no datagram is queued.
 enum class RecvWait {
@@ -69,14 +87,20 @@ class DatagramIo {
   std::span<TxSlot> tx() { return tx_; }
 
  protected:
-  DatagramIo(int fd, std::size_t batch) : fd_(fd), rx_(batch), tx_(batch) {}
+  DatagramIo(int fd, std::size_t batch, ReplyFrom reply_from)
+      : fd_(fd), reply_from_(reply_from), rx_(batch), tx_(batch) {}
+  [[nodiscard]] bool with_destinations() const { return reply_from_ == ReplyFrom::destination; }
   int fd_;  // borrowed: the worker's socket owns it
+  ReplyFrom reply_from_;
   std::vector<RxSlot> rx_;
   std::vector<TxSlot> tx_;
 };
 
-/// The one factory: recvfrom/sendto (batch of 1) or recvmmsg/sendmmsg (batch of `batch`).
-std::unique_ptr<DatagramIo> make_datagram_io(IoMechanism mechanism, int fd, std::size_t batch);
+/// The one factory: recvfrom/sendto (batch of 1; recvmsg/sendmsg with destinations) or
+/// recvmmsg/sendmmsg (batch of `batch`). Every buffer, control buffers included, is allocated
+/// here, once: nothing is allocated per datagram.
+std::unique_ptr<DatagramIo> make_datagram_io(IoMechanism mechanism, int fd, std::size_t batch,
+                                             ReplyFrom reply_from);
 
 /// Readies `fd` for RecvWait::for_one: clears O_NONBLOCK (of the open file, so of every worker
 /// sharing it; sends and RecvWait::no receives pass MSG_DONTWAIT and never block) and sets

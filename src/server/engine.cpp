@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // server/engine.cpp -- implementation of server/engine.hpp.
 #include "server/engine.hpp"
 
@@ -6,10 +7,12 @@
 
 #include <cerrno>
 #include <iostream>
+#include <optional>
 #include <thread>
 #include <utility>
 
 #include "server/worker.hpp"
+#include "socket/socket_file.hpp"
 
 namespace sockcalc::server {
 namespace {
@@ -52,7 +55,8 @@ struct Server::State {
   std::vector<DatagramSocket> sockets;
   Control control;
   std::vector<std::unique_ptr<Worker>> workers;
-  std::string owned_path;  // Unix socket file to remove on destruction
+  Ownership ownership = Ownership::owned;
+  std::optional<SocketFile> socket_file;  // the Unix socket file bind() made, removed at the end
 
   Stats total() const {
     Stats sum;
@@ -77,13 +81,14 @@ Result<Server> Server::bind(const std::vector<Address>& candidates, ServerOption
       if (!first_error) first_error = sockets.error();
       continue;
     }
-    auto server = adopt(std::move(sockets->front()), options);
-    if (!server) return server.error();
-    for (std::size_t i = 1; i < sockets->size(); ++i) {
-      server->state_->sockets.push_back(std::move((*sockets)[i]));
+    // Identified right after bind, so that the file removed at the end is the one made here.
+    std::optional<SocketFile> file;
+    if (a.is_unix() && !a.is_abstract()) {
+      if (auto made = SocketFile::identify(a.unix_path())) file = std::move(*made);
     }
-    if (a.is_unix() && !a.is_abstract()) server->state_->owned_path = a.unix_path();
-    server->make_workers();
+    auto server = serve(std::move(*sockets), std::move(options), Ownership::owned);
+    if (server) server->state_->socket_file = std::move(file);
+    if (!server && file) file->remove_if_unchanged();
     return server;
   }
   if (first_error) return *first_error;
@@ -91,13 +96,28 @@ Result<Server> Server::bind(const std::vector<Address>& candidates, ServerOption
 }
 
 Result<Server> Server::adopt(DatagramSocket socket, ServerOptions options) {
-  auto local = socket.local_address();
+  std::vector<DatagramSocket> sockets;
+  sockets.push_back(std::move(socket));
+  return serve(std::move(sockets), std::move(options), Ownership::borrowed);
+}
+
+// The one construction path: readies the sockets (destinations on a wildcard address) and
+// builds the workers.
+Result<Server> Server::serve(std::vector<DatagramSocket> sockets, ServerOptions options,
+                             Ownership ownership) {
+  auto local = sockets.front().local_address();
   if (!local) return local.error();
+  if (is_wildcard(*local)) {
+    for (const DatagramSocket& s : sockets) {
+      if (auto st = s.receive_destinations(); !st) return st.error();
+    }
+  }
   auto waker = Waker::create();
   if (!waker) return waker.error();
   auto state = std::make_unique<State>(std::move(*waker));
   state->options = std::move(options);
-  state->sockets.push_back(std::move(socket));
+  state->sockets = std::move(sockets);
+  state->ownership = ownership;
   Server server(std::move(state));
   server.local_ = *local;
   server.make_workers();
@@ -108,7 +128,8 @@ Server::Server(std::unique_ptr<State> state) : state_(std::move(state)) {}
 Server::Server(Server&& o) noexcept : local_(o.local_), state_(std::move(o.state_)) {}
 
 Server::~Server() {
-  if (state_ && !state_->owned_path.empty()) ::unlink(state_->owned_path.c_str());
+  // Not a plain unlink(): the path may hold another server's socket or someone's file by now.
+  if (state_ && state_->socket_file) state_->socket_file->remove_if_unchanged();
 }
 
 void Server::request_stop() {
@@ -116,8 +137,13 @@ void Server::request_stop() {
   state_->control.stop.store(true, std::memory_order_relaxed);
   state_->control.waker.notify();
   // Wakes every worker asleep in a receive on these sockets (shutdown() is async-signal-safe).
-  // On an unconnected UDP socket Linux reports ENOTCONN, but shuts it down all the same.
-  for (const DatagramSocket& s : state_->sockets) ::shutdown(s.fd(), SHUT_RD);
+  // On an unconnected UDP socket Linux reports ENOTCONN, but shuts it down all the same. Never
+  // on a socket another process holds too (socket activation): shut down, it would stay
+  // readable for ever, and the next server started on it would spin. Those workers sleep in
+  // poll() on the waker instead.
+  if (state_->ownership == Ownership::owned) {
+    for (const DatagramSocket& s : state_->sockets) ::shutdown(s.fd(), SHUT_RD);
+  }
   errno = saved_errno;
 }
 
@@ -140,13 +166,18 @@ Status Server::run() {
 }
 
 // Builds the workers once, before anyone may call run() or stats(): the list never changes
-// afterwards, so stats() can read it from any thread.
+// afterwards, so stats() can read it from any thread. Needs local_.
 void Server::make_workers() {
   State& st = *state_;
   WorkerConfig config;
   config.mechanism = st.options.engine == Engine::simple ? IoMechanism::simple : IoMechanism::batch;
   config.batch = st.options.batch;
-  config.busy_poll = st.options.busy_poll;
+  if (st.options.busy_poll) {
+    config.idle = IdleWait::spin;
+  } else {
+    config.idle = st.ownership == Ownership::owned ? IdleWait::in_receive : IdleWait::in_poll;
+  }
+  config.reply_from = is_wildcard(local_) ? ReplyFrom::destination : ReplyFrom::bound_address;
   config.rate_limit = st.options.rate_limit;
   config.tap = &st.options.tap;
   // State lives on the heap: it stays put when the Server object is moved.

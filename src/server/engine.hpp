@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // server/engine.hpp -- public.
 // Server: binds its sockets and serves them with one or more workers until asked to stop.
 // run() belongs to the thread that calls it (it starts the other workers' threads);
@@ -35,6 +36,10 @@ struct TapRecord {
   std::size_t wire_length;
   protocol::Format format;  // sent: the format the request asked for
   int error;                // send_failed: the errno
+  /// The server's side of the exchange on a wildcard socket: the address the request was sent
+  /// to, which is also its reply's source. Null or empty on a socket bound to one address,
+  /// whose address (Server::local_address()) is that side.
+  const ReplySource* local;
 };
 
 /// How a worker moves datagrams.
@@ -68,15 +73,20 @@ class Server {
   /// Binds the first candidate that accepts (one socket per worker over UDP; see ServerOptions).
   /// A port already in use fails, even by a socket that allows SO_REUSEPORT.
   static Result<Server> bind(const std::vector<Address>& candidates, ServerOptions options);
-  /// Serves an already bound socket (e.g. one passed by systemd); workers share it.
+  /// Serves an already bound socket (e.g. one passed by systemd); workers share it. The socket
+  /// stays as the caller gave it: request_stop() wakes the workers without shutting it down,
+  /// so that whoever holds another descriptor of it (a service manager) can hand it to the
+  /// next server.
   static Result<Server> adopt(DatagramSocket socket, ServerOptions options);
 
   Server(Server&&) noexcept;
   Server& operator=(Server&&) = delete;
-  ~Server();  // removes the Unix socket file this server bound, if any
+  ~Server();  // removes the Unix socket file this server bound, if it is still that socket
 
   /// Serves until request_stop(). Every datagram gets exactly one reply (P-7), except one from
-  /// an unnamed Unix socket or over its source's rate limit, which is counted instead.
+  /// an unnamed Unix socket or over its source's rate limit, which is counted instead. On a
+  /// wildcard address (`::`, `0.0.0.0`) each reply leaves from the address its request was
+  /// sent to (IP_PKTINFO / IPV6_PKTINFO), as a client's connected socket requires.
   Status run();
 
   void request_stop();    // async-signal-safe
@@ -88,6 +98,10 @@ class Server {
 
  private:
   struct State;
+  /// Whether the sockets are the server's own (bound by it) or borrowed (adopted).
+  enum class Ownership { owned, borrowed };
+  static Result<Server> serve(std::vector<DatagramSocket> sockets, ServerOptions options,
+                              Ownership ownership);
   explicit Server(std::unique_ptr<State> state);
   void make_workers();
   Address local_;

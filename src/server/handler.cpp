@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // server/handler.cpp -- implementation of server/handler.hpp.
 #include "server/handler.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // server/handler.hpp -- public.
 // The server's answer to one datagram: decode, compute, encode a reply, by the spec's rules.
 // Pure (bytes in, bytes out): no socket, no allocation; any thread.

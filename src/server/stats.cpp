@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // server/stats.cpp -- implementation of server/stats.hpp.
 #include "server/stats.hpp"
 

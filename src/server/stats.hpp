@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // server/stats.hpp -- public.
 // Stats: the server's counters, one per outcome of a datagram. Each worker owns one Stats and is
 // its only writer; any thread may read it at any time (relaxed atomics, no lock, no RMW).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // server/worker.cpp -- implementation of server/worker.hpp.
 #include "server/worker.hpp"
 
@@ -15,29 +16,35 @@ Worker::Worker(int fd, const WorkerConfig& config, Control& control)
     : fd_(fd),
       config_(config),
       control_(control),
-      io_(make_datagram_io(config.mechanism, fd, config.batch)) {
+      io_(make_datagram_io(config.mechanism, fd, config.batch, config.reply_from)) {
   if (config.rate_limit > 0) limiter_.emplace(config.rate_limit, config.rate_limit);
 }
 
+// An idle worker sleeps in the receive itself: a request then costs one receive and one send,
+// where a non-blocking receive would first fail and call poll(). Should the socket refuse to
+// block, the worker sleeps in poll() instead.
+RecvWait Worker::prepare_idle_wait() {
+  if (config_.idle == IdleWait::in_receive && prepare_waiting_receive(fd_, kReportTick) == 0) {
+    return RecvWait::for_one;
+  }
+  if (config_.idle == IdleWait::in_receive) config_.idle = IdleWait::in_poll;
+  return RecvWait::no;
+}
+
 void Worker::run() {
-  // An idle worker sleeps in the receive itself: a request then costs one receive and one send,
-  // where a non-blocking receive would first fail and call poll(). Busy polling spins on the
-  // non-blocking receive instead: lower latency, at the price of a whole core per worker. Should
-  // the socket refuse to block, the worker sleeps in poll() instead.
-  const bool sleep_in_recv = !config_.busy_poll && prepare_waiting_receive(fd_, kReportTick) == 0;
-  const RecvWait wait = sleep_in_recv ? RecvWait::for_one : RecvWait::no;
+  const RecvWait wait = prepare_idle_wait();
   while (!control_.stop.load(std::memory_order_relaxed)) {
     int error = 0;
     const std::size_t n = io_->recv(wait, error);
     if (error != 0) ++stats_.recv_failed;
-    // request_stop() shuts the sockets down for reading, which ends a sleeping receive with an
-    // empty "datagram" from nobody: not a request. Whatever came with it goes unanswered, as
-    // does every datagram that arrives once stop is requested.
+    // request_stop() shuts the server's own sockets down for reading, which ends a sleeping
+    // receive with an empty "datagram" from nobody: not a request. Whatever came with it goes
+    // unanswered, as does every datagram that arrives once stop is requested.
     if (control_.stop.load(std::memory_order_relaxed)) break;
     check_requests();
     if (n > 0) {
       serve(n);
-    } else if (!config_.busy_poll && !sleep_in_recv) {
+    } else if (config_.idle == IdleWait::in_poll) {
       wait_readable();
     }
   }
@@ -82,7 +89,8 @@ void Worker::serve(std::size_t received) {
                              {t.data.data(), t.size},
                              t.size,
                              t.format,
-                             t.error});
+                             t.error,
+                             t.source});
   }
 }
 
@@ -94,13 +102,13 @@ std::size_t Worker::answer_into(const RxSlot& rx, TxSlot& tx) {
   const bool tapping = config_.tap != nullptr && *config_.tap;
   if (tapping) {
     (*config_.tap)(TapRecord{TapEvent::received, rx.peer, request, rx.wire_length,
-                             protocol::Format::integer, 0});
+                             protocol::Format::integer, 0, &rx.destination});
   }
   if (limiter_ && !limiter_->allow(rx.peer, RateLimiter::Clock::now())) {
     ++stats_.rate_limited;
     if (tapping) {
       (*config_.tap)(TapRecord{TapEvent::rate_limited, rx.peer, request, rx.wire_length,
-                               protocol::Format::integer, 0});
+                               protocol::Format::integer, 0, &rx.destination});
     }
     return 0;
   }
@@ -108,7 +116,7 @@ std::size_t Worker::answer_into(const RxSlot& rx, TxSlot& tx) {
     ++stats_.unanswerable;
     if (tapping) {
       (*config_.tap)(TapRecord{TapEvent::unanswerable, rx.peer, request, rx.wire_length,
-                               protocol::Format::integer, 0});
+                               protocol::Format::integer, 0, &rx.destination});
     }
     return 0;
   }
@@ -120,6 +128,7 @@ std::size_t Worker::answer_into(const RxSlot& rx, TxSlot& tx) {
   }
   tx.size = a.size;
   tx.peer = &rx.peer;
+  tx.source = &rx.destination;
   tx.format = a.format;
   return 1;
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // server/worker.hpp -- internal to src/server.
 // Worker: one serving loop over one socket (borrowed), with its own I/O slots, counters and
 // rate limiter. run() belongs to one thread; Control is shared by every worker of a server.
@@ -27,10 +28,25 @@ struct Control {
   std::atomic<bool> report{false};
 };
 
+/// What an idle worker does until a datagram arrives.
+enum class IdleWait {
+  /// Sleeps in the receive itself (a blocking socket with a receive timeout): the fewest
+  /// syscalls. Only for a socket the server owns: it makes the socket blocking, and stop wakes
+  /// the sleepers by shutting it down for reading.
+  in_receive,
+  /// Sleeps in poll() on the socket and the waker: for a socket the server does not own (one a
+  /// service manager passed, which it keeps and hands to the next instance), whose state must
+  /// be left as it was found.
+  in_poll,
+  /// Spins on a non-blocking receive (--busy-poll): the lowest latency, a busy core per worker.
+  spin,
+};
+
 struct WorkerConfig {
   IoMechanism mechanism = IoMechanism::batch;
   std::size_t batch = 32;
-  bool busy_poll = false;
+  IdleWait idle = IdleWait::in_receive;
+  ReplyFrom reply_from = ReplyFrom::bound_address;
   double rate_limit = 0;
   const std::function<void(const TapRecord&)>* tap = nullptr;  // null or empty: no tap
   std::function<void()> on_report;  // called by the worker that takes a report request
@@ -50,7 +66,8 @@ class Worker {
   [[nodiscard]] const Stats& stats() const { return stats_; }
 
  private:
-  bool wait_readable();  // sleeps until the socket or the waker is readable (fallback)
+  RecvWait prepare_idle_wait();  // how receives wait, after readying the socket for it
+  bool wait_readable();          // sleeps until the socket or the waker is readable
   void check_requests();
   void serve(std::size_t received);
   std::size_t answer_into(const RxSlot& rx, TxSlot& tx);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // socket/activation.cpp -- implementation of socket/activation.hpp.
 // The convention of sd_listen_fds(3) (systemd's src/libsystemd/sd-daemon), re-implemented
 // from its documentation. listen_fds(): main thread, before other threads start.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // socket/activation.hpp -- public.
 // Socket activation: the sockets a service manager (systemd) passed to this process by the
 // LISTEN_FDS / LISTEN_PID convention of sd_listen_fds(3), read without libsystemd.

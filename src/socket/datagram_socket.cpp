@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // socket/datagram_socket.cpp -- implementation of socket/datagram_socket.hpp.
 #include "socket/datagram_socket.hpp"
 
@@ -14,6 +15,8 @@
 #include <optional>
 #include <string>
 
+#include "socket/socket_access.hpp"
+
 namespace sockcalc {
 namespace {
 
@@ -24,6 +27,13 @@ Status set_option(int fd, int level, int name, int value, const char* option_nam
                        std::string("cannot set ") + option_name + " on " + where.to_string());
   }
   return Ok{};
+}
+
+// A buffer size: `force` (SO_RCVBUFFORCE, SO_SNDBUFFORCE) may pass the sysctl maximum but needs
+// CAP_NET_ADMIN; without it, `plain` (SO_RCVBUF, SO_SNDBUF) is capped there by the kernel.
+Status set_buffer(int fd, int force, int plain, int bytes, const char* name, const Address& where) {
+  if (setsockopt(fd, SOL_SOCKET, force, &bytes, sizeof bytes) == 0) return Ok{};
+  return set_option(fd, SOL_SOCKET, plain, bytes, name, where);
 }
 
 Status apply_options(const DatagramSocket& s, const Address& local, const SocketOptions& o) {
@@ -38,10 +48,11 @@ Status apply_options(const DatagramSocket& s, const Address& local, const Socket
     if (!st) return st;
   }
   if (o.recv_buffer > 0) {
-    // SO_RCVBUFFORCE may pass net.core.rmem_max but needs CAP_NET_ADMIN; SO_RCVBUF is capped.
-    const int v = o.recv_buffer;
-    if (setsockopt(s.fd(), SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof v) == 0) return Ok{};
-    auto st = set_option(s.fd(), SOL_SOCKET, SO_RCVBUF, v, "SO_RCVBUF", local);
+    auto st = set_buffer(s.fd(), SO_RCVBUFFORCE, SO_RCVBUF, o.recv_buffer, "SO_RCVBUF", local);
+    if (!st) return st;
+  }
+  if (o.send_buffer > 0) {
+    auto st = set_buffer(s.fd(), SO_SNDBUFFORCE, SO_SNDBUF, o.send_buffer, "SO_SNDBUF", local);
     if (!st) return st;
   }
   return Ok{};
@@ -92,13 +103,14 @@ Result<DatagramSocket> DatagramSocket::bind(const Address& local, const SocketOp
   auto s = open(local.family());
   if (!s) return Error{s.error().code, "cannot create a socket for " + local.to_string()};
   if (auto st = apply_options(*s, local, options); !st) return st.error();
-  if (::bind(s->fd(), local.data(), local.length()) == 0) return s;
-  const int err = errno;
+  int err = bind_socket_file(s->fd(), local, options);
   if (err == EADDRINUSE && local.is_unix() && is_stale_unix_socket(local)) {
     ::unlink(local.unix_path().c_str());
-    if (::bind(s->fd(), local.data(), local.length()) == 0) return s;
+    err = bind_socket_file(s->fd(), local, options);
   }
-  return errno_error(err, "cannot bind " + local.to_string());
+  if (err != 0) return errno_error(err, "cannot bind " + local.to_string());
+  if (auto st = finish_socket_file(local, options); !st) return st.error();
+  return s;
 }
 
 Result<DatagramSocket> DatagramSocket::bind_first(const std::vector<Address>& candidates,
@@ -145,12 +157,11 @@ Result<Address> DatagramSocket::local_address() const {
   return a;
 }
 
-RecvResult DatagramSocket::recv_from(std::span<std::byte> buffer, Address* peer) const {
+namespace {
+
+// What a receive that returned `n` (with errno set when negative) means.
+RecvResult recv_result(ssize_t n, std::size_t buffer_size) {
   RecvResult r;
-  socklen_t len = Address::capacity();
-  // MSG_TRUNC makes recvfrom return the datagram's real length, even when it did not fit.
-  const ssize_t n = ::recvfrom(fd_, buffer.data(), buffer.size(), MSG_TRUNC,
-                               peer ? peer->data() : nullptr, peer ? &len : nullptr);
   if (n < 0) {
     r.error = errno;
     r.outcome = (r.error == EAGAIN || r.error == EWOULDBLOCK || r.error == EINTR)
@@ -158,16 +169,75 @@ RecvResult DatagramSocket::recv_from(std::span<std::byte> buffer, Address* peer)
                     : RecvOutcome::failed;
     return r;
   }
-  if (peer) peer->set_length(len);
   r.outcome = RecvOutcome::received;
   r.wire_length = static_cast<std::size_t>(n);
-  r.held = std::min(r.wire_length, buffer.size());
+  r.held = std::min(r.wire_length, buffer_size);
   return r;
+}
+
+}  // namespace
+
+RecvResult DatagramSocket::recv_from(std::span<std::byte> buffer, Address* peer) const {
+  socklen_t len = Address::capacity();
+  // MSG_TRUNC makes recvfrom return the datagram's real length, even when it did not fit.
+  const ssize_t n = ::recvfrom(fd_, buffer.data(), buffer.size(), MSG_TRUNC,
+                               peer ? peer->data() : nullptr, peer ? &len : nullptr);
+  if (n >= 0 && peer) peer->set_length(len);
+  return recv_result(n, buffer.size());
+}
+
+Status DatagramSocket::receive_destinations() const {
+  auto local = local_address();
+  if (!local) return local.error();
+  if (local->family() == AF_INET6) {
+    return set_option(fd_, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1, "IPV6_RECVPKTINFO", *local);
+  }
+  if (local->family() == AF_INET) {
+    return set_option(fd_, IPPROTO_IP, IP_PKTINFO, 1, "IP_PKTINFO", *local);
+  }
+  return Ok{};
+}
+
+RecvResult DatagramSocket::recv_with_destination(std::span<std::byte> buffer, Address* peer,
+                                                 ReplySource& destination) const {
+  Address ignored;
+  Address& from = peer ? *peer : ignored;
+  PktinfoBuffer control;
+  iovec iov{buffer.data(), buffer.size()};
+  msghdr m{};
+  m.msg_name = from.data();
+  m.msg_namelen = Address::capacity();
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
+  m.msg_control = control.bytes.data();
+  m.msg_controllen = control.bytes.size();
+  const ssize_t n = ::recvmsg(fd_, &m, MSG_TRUNC);
+  if (n >= 0) {
+    from.set_length(m.msg_namelen);
+    destination = ReplySource::from_received(m);
+  }
+  return recv_result(n, buffer.size());
 }
 
 int DatagramSocket::send_to(std::span<const std::byte> datagram, const Address& peer) const {
   const ssize_t n =
       ::sendto(fd_, datagram.data(), datagram.size(), MSG_NOSIGNAL, peer.data(), peer.length());
+  return n < 0 ? errno : 0;
+}
+
+int DatagramSocket::send_from(std::span<const std::byte> datagram, const Address& peer,
+                              const ReplySource& source) const {
+  if (source.empty()) return send_to(datagram, peer);
+  PktinfoBuffer control;
+  iovec iov{const_cast<std::byte*>(datagram.data()), datagram.size()};
+  msghdr m{};
+  m.msg_name = const_cast<sockaddr*>(peer.data());
+  m.msg_namelen = peer.length();
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
+  m.msg_control = control.bytes.data();
+  m.msg_controllen = source.write_control(control);
+  const ssize_t n = ::sendmsg(fd_, &m, MSG_NOSIGNAL);
   return n < 0 ? errno : 0;
 }
 

@@ -1,16 +1,21 @@
+// SPDX-License-Identifier: MIT
 // socket/datagram_socket.hpp -- public.
 // DatagramSocket: the move-only owner of one datagram socket fd (UDP or AF_UNIX), and the
 // calls made on it. An object may be used by one thread at a time; distinct sockets are
 // independent. Failures come back as Error values naming the call and its address.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstddef>
+#include <optional>
 #include <span>
 #include <utility>
 #include <vector>
 
 #include "address/address.hpp"
 #include "core/result.hpp"
+#include "socket/pktinfo.hpp"
 
 namespace sockcalc {
 
@@ -19,6 +24,14 @@ struct SocketOptions {
   /// SO_RCVBUF in bytes; 0 keeps the system default. With CAP_NET_ADMIN (root) it may pass
   /// net.core.rmem_max (SO_RCVBUFFORCE); without, the kernel caps it there silently.
   int recv_buffer = 0;
+  /// SO_SNDBUF in bytes, the same way (SO_SNDBUFFORCE past net.core.wmem_max). On a Unix
+  /// socket every reply a peer has not read yet stays charged to it (docs/SERVICE.md).
+  int send_buffer = 0;
+  /// A Unix path only: the socket file's permission bits (0..0777) and group. Connecting or
+  /// sending to the socket needs write permission on its file. Unset: as the umask gives, the
+  /// group of the process. The file never allows more than these, even right after bind().
+  std::optional<mode_t> file_mode;
+  std::optional<gid_t> file_group;
 };
 
 /// The three outcomes of a receive, plus failure.
@@ -76,6 +89,22 @@ class DatagramSocket {
 
   /// Sends one datagram without blocking; returns the errno (0 on success).
   [[nodiscard]] int send_to(std::span<const std::byte> datagram, const Address& peer) const;
+  /// Asks the kernel for each datagram's destination address (IP_PKTINFO, IPV6_RECVPKTINFO;
+  /// a dual-stack socket gets IPv4 ones as IPv4-mapped), for recv_with_destination(). Needed by
+  /// a socket bound to a wildcard address (is_wildcard()) so that replies leave from the
+  /// address each request was sent to. A no-op for a Unix socket.
+  [[nodiscard]] Status receive_destinations() const;
+
+  /// recv_from(), also reading the datagram's destination into `destination` (empty unless
+  /// receive_destinations() was called).
+  RecvResult recv_with_destination(std::span<std::byte> buffer, Address* peer,
+                                   ReplySource& destination) const;
+
+  /// send_to(), the datagram leaving from `source` (when not empty) instead of the address the
+  /// routing table would pick. Returns the errno (0 on success).
+  [[nodiscard]] int send_from(std::span<const std::byte> datagram, const Address& peer,
+                              const ReplySource& source) const;
+
   /// Sends on a connected socket; returns the errno (0 on success).
   [[nodiscard]] int send(std::span<const std::byte> datagram) const;
 

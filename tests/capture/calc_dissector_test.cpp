@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // capture/calc_dissector_test.cpp -- tests/capture: tools/wireshark/calc.lua run by tshark.
 // Writes captures of every kind of calc message, good and bad (built with the codec and the
 // server's answer() only, malformed ones by mutating their bytes), over IPv6, IPv4 and Unix

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tests/capture/pcap_option_test.cpp -- the programs' --pcap option end to end: a real server,
 // client and linksim each write a capture of one exchange; tshark, with our dissector, reads
 // them without a warning and names every field (the course's product-as-string example).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // capture/pcap_writer_test.cpp -- tests/capture: capture::PcapWriter.
 // Reads back the files it writes byte by byte (headers, lengths, checksums, address mapping),
 // then has tshark verify the checksums. Single-threaded except the concurrency test.
@@ -5,8 +6,14 @@
 
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -345,6 +352,38 @@ TEST(PcapWriter, RefusesWhatTheFileCannotHold) {
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().message().rfind("cannot open pcap file ", 0), 0u)
       << missing.error().message();
+}
+
+// A write that fails midway (past a file size limit here; a full disk alike) leaves the file at
+// its last whole record, so that readers still open it. In a child process: the limit is the
+// process's, and SIGXFSZ is ignored there as every sockcalc program ignores it.
+TEST(PcapWriter, RecordCutShortIsRemovedFromTheFile) {
+  ScratchDir dir;
+  const std::string path = dir.file("limited.pcap");
+  const Address from = addr("[::1]:1000");
+  const Address to = addr("[::1]:2000");
+  const std::vector<std::byte> payload = filled(100, 1);
+  constexpr std::size_t kRecord = kRecordHeaderSize + kIpv6HeaderSize + kUdpHeaderSize + 100;
+  constexpr std::size_t kWhole = kFileHeaderSize + 2 * kRecord;
+  constexpr rlim_t kLimit = kWhole + kRecord / 2;  // room for half of the third record
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::signal(SIGXFSZ, SIG_IGN);
+    const rlimit limit{kLimit, kLimit};
+    if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) ::_exit(10);
+    auto w = PcapWriter::open(path);
+    if (!w) ::_exit(11);
+    for (int i = 0; i < 3; ++i) {
+      const bool written = w->write(from, to, payload, Clock::now()).ok();
+      if (written != (i < 2)) ::_exit(12 + i);  // the third one fails
+    }
+    ::_exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;
+  EXPECT_EQ(std::filesystem::file_size(path), kWhole);
 }
 
 TEST(PcapWriter, ConcurrentWritersProduceWholeRecords) {

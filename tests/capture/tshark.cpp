@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // capture/tshark.cpp -- implementation of capture/tshark.hpp (tests only).
 // Programs run with tests/support's run_program; tshark's own environment and warnings here.
 // Single-threaded per call.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // capture/tshark.hpp -- internal to tests/capture.
 // Runs tshark (or any program) as a child process with a time limit and collects its output;
 // also a scratch directory that removes itself. Each object belongs to one test thread.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // capture/wire_constants_test.cpp -- tests/capture: the Lua dissector's constants against C++.
 // Parses src/protocol/wire.hpp and the `-- wire constants` block of tools/wireshark/calc.lua
 // (paths come from compile definitions) and compares them name by name. Single-threaded.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tests/conformance/wrong_client.cpp -- test-only program: a calc client with one named
 // mistake. It makes the exchange with the project's client (client::Client, which checks the
 // reply with the codec), then misbehaves in the way --mistake names. Single-threaded.

@@ -1,8 +1,12 @@
+// SPDX-License-Identifier: MIT
 // tests/conformance/wrong_server.cpp -- test-only program: a calc server with one named
 // mistake. It computes the right reply with the project's handler (server::answer), then applies
 // the mutation --mistake names. Single-threaded; runs until SIGTERM or SIGINT.
 //
 //   wrong_server --mistake NAME [ADDRESS PORT | unix:PATH]     (default: ::1 0)
+//
+// --mistake wrong-source binds the wildcard of ADDRESS's family instead (`::` by default) and
+// replies with a plain sendto(), letting routing choose the reply's source: the classic bug.
 //
 // It prints "server: listening on ADDRESS" on stderr, as the real server does.
 #include <signal.h>
@@ -47,6 +51,7 @@ enum class Mistake {
   silent_empty,     // no reply to an empty datagram
   leading_zeros,    // string results with a leading '0'
   saturating,       // results that overflow 32 bits saturate at 4294967295
+  wrong_source,     // bound to the wildcard, replies leave from the routing table's choice
   // Not a mistake: legal, but not what our server sends (conformance warns).
   sets_unused_bits,  // every reply's unused header bits set (success 0xff, error 0x7f)
 };
@@ -64,6 +69,7 @@ const std::map<std::string, Mistake>& mistakes() {
       {"silent-empty", Mistake::silent_empty},
       {"leading-zeros", Mistake::leading_zeros},
       {"saturating", Mistake::saturating},
+      {"wrong-source", Mistake::wrong_source},
       {"sets-unused-bits", Mistake::sets_unused_bits},
   };
   return m;
@@ -95,6 +101,7 @@ std::optional<Bytes> reply_for(Mistake mistake, protocol::Bytes held, std::size_
   const auto header = held.empty() ? 0u : std::to_integer<unsigned>(held[0]);
   switch (mistake) {
     case Mistake::none:
+    case Mistake::wrong_source:  // the right bytes, from the wrong address (see main)
       break;
     case Mistake::little_endian:
       if (success && a.format == protocol::Format::integer) {
@@ -181,6 +188,9 @@ int main(int argc, char** argv) {
     local = list->front();
   } else if (args.size() != 2) {
     usage("expected ADDRESS PORT or unix:PATH");
+  }
+  if (it->second == Mistake::wrong_source && !local.is_unix()) {
+    local = Address::any(local.family() == AF_INET ? Family::v4 : Family::v6, local.port());
   }
   auto socket = DatagramSocket::bind(local);
   if (!socket) {

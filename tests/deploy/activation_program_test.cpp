@@ -1,18 +1,25 @@
+// SPDX-License-Identifier: MIT
 // tests/deploy/activation_program_test.cpp -- internal to tests/deploy.
 // The server program under socket activation, passed a bound socket exactly as systemd passes
 // one (fork, the socket at fd 3, LISTEN_FDS=1, LISTEN_PID=the child's pid, execve): served over
 // IPv6, IPv4 and a Unix path, shared by several workers, refused when it cannot be served; and
 // its log as journald gets it. Test thread only.
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <fstream>
+#include <iterator>
+#include <sstream>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "integration.hpp"
@@ -135,6 +142,66 @@ TEST(DeployActivation, WorkersShareABlockingPassedSocketAndStop) {
   constexpr int kCalls = 6;
   for (int i = 0; i < kCalls; ++i) expect_sum_from({"::1", server->port_arg()}, *server);
   expect_clean_stop(*server, kCalls);
+}
+
+// CPU seconds (user + system) the process `pid` has used so far, from /proc/PID/stat.
+double cpu_seconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // Fields after the command name, which ends with the last ')': state is field 3, utime 14.
+  std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i == 14 || i == 15) ticks += std::stod(field);
+  }
+  return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+// Whether the kept socket reads as readable with nothing queued: the sign of a socket shut
+// down for reading (a receive would return at once, for ever).
+bool reads_as_shut_down(const DatagramSocket& kept) {
+  pollfd p{kept.fd(), POLLIN, 0};
+  return ::poll(&p, 1, 0) > 0 && (p.revents & POLLIN) != 0;
+}
+
+// systemd keeps the socket of a .socket unit and starts the next instance on the same fd. The
+// first server's stop must leave that socket as it found it: a socket shut down for reading
+// made the next instance spin on empty receives (0.95 s of CPU per idle second). Both servers
+// answer, and the second one idles. UDP (one socket shared by the workers) and a Unix path,
+// one and two workers.
+TEST(DeployActivation, TheNextInstanceOnTheKeptSocketAnswersAndIdles) {
+  auto dir = TempDir::create();
+  ASSERT_TRUE(dir.ok()) << dir.error().message();
+  for (const char* kind : {"udp", "unix"}) {
+    for (const char* threads : {"1", "2"}) {
+      auto where = std::string(kind) == "udp"
+                       ? Address::loopback(Family::v6, 0)
+                       : Address::parse_unix("unix:" + dir->path() + "/again" + threads + ".sock");
+      ASSERT_TRUE(where.ok()) << where.error().message();
+      SCOPED_TRACE(where->to_string() + " --threads " + threads);
+      const DatagramSocket socket = systemd_like_socket(*where);
+      const Address local = local_of(socket);
+      const std::vector<std::string> target =
+          local.is_unix() ? std::vector<std::string>{local.to_string()}
+                          : std::vector<std::string>{"::1", std::to_string(local.port())};
+      for (int instance = 1; instance <= 2; ++instance) {
+        std::unique_ptr<ServerProcess> server;
+        ASSERT_OK_AND_ASSIGN(server, start_activated(socket, {"--threads", threads}));
+        expect_sum_from(target, *server);
+        if (instance == 2) {
+          // Idle: a spinning worker would use about the whole interval.
+          constexpr auto kIdle = std::chrono::milliseconds(500);
+          const double before = cpu_seconds(server->process().pid());
+          std::this_thread::sleep_for(kIdle);
+          const double used = cpu_seconds(server->process().pid()) - before;
+          EXPECT_LT(used, 0.1) << "CPU seconds used in 0.5 s idle\n" << server->report();
+        }
+        expect_clean_stop(*server, 1);
+        EXPECT_FALSE(reads_as_shut_down(socket)) << "instance " << instance;
+      }
+    }
+  }
 }
 
 TEST(DeployActivation, RefusesAStreamSocket) {

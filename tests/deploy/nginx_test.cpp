@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tests/deploy/nginx_test.cpp -- internal to tests/deploy.
 // Scale-out: three server programs behind a private nginx (stream module, UDP) configured from
 // deploy/nginx/sockcalc-stream.conf.in; every answer checked, every backend seen serving, and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tests/examples/examples_test.cpp -- internal to tests/examples.
 // Runs the programs of examples/ as processes over IPv6, IPv4 and Unix-domain sockets and
 // checks what they print against the library (codec, course_hex, Address). Test thread only.

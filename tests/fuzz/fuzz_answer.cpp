@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tests/fuzz/fuzz_answer.cpp -- libFuzzer target: the server's whole answer to one datagram
 // (decode, compute, encode) and the client's check of the reply it produces.
 // Every input is a datagram as received; the invariants below are the spec's P-6..P-10.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tests/fuzz/replay_main.cpp -- runs a fuzz target over files, without libFuzzer, so that the
 // corpus is a plain regression test under any compiler: replay FILE_OR_DIR...
 #include <cstddef>

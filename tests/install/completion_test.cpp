@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tests/install/completion_test.cpp -- internal to tests/install.
 // The bash completion file of this build (tools/completion/sockcalc.bash.in) sourced in a real
 // bash, its function called as bash calls it, against the programs of this build under their
@@ -9,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -23,23 +25,8 @@ using integration::concat;
 using testing::kPatience;
 using testing::run_program;
 using testing::RunResult;
+using testing::ServerProcess;
 using testing::TempDir;
-
-// The programs of this build by name, from "server=PATH,client=PATH,...".
-std::map<std::string, std::string> build_programs() {
-  std::map<std::string, std::string> programs;
-  std::string_view list = SOCKCALC_PROGRAMS;
-  while (!list.empty()) {
-    const std::size_t end = std::min(list.find(','), list.size());
-    const std::string_view entry = list.substr(0, end);
-    const std::size_t eq = entry.find('=');
-    if (eq != std::string_view::npos) {
-      programs[std::string(entry.substr(0, eq))] = std::string(entry.substr(eq + 1));
-    }
-    list.remove_prefix(std::min(end + 1, list.size()));
-  }
-  return programs;
-}
 
 // Sources the completion file, puts $2 first on PATH, then completes the words after them as
 // bash would with the cursor at the end of the last one, and prints one candidate a line.
@@ -62,11 +49,8 @@ class Completion : public ::testing::Test {
     auto dir = TempDir::create();
     ASSERT_TRUE(dir.ok()) << dir.error().message();
     bin_.emplace(std::move(*dir));
-    for (const auto& [name, path] : build_programs()) {
-      std::error_code ec;
-      std::filesystem::create_symlink(path, bin_->path() + "/sockcalc-" + name, ec);
-      ASSERT_FALSE(ec) << "cannot link " << path << ": " << ec.message();
-    }
+    const std::string failed = link_as_installed(bin_->path());
+    ASSERT_TRUE(failed.empty()) << failed;
   }
 
   // The candidates bash would offer for `words` (the command first, the word being
@@ -93,14 +77,19 @@ class Completion : public ::testing::Test {
 
 using Set = std::set<std::string>;
 
-TEST_F(Completion, RegistersEveryProgramUnderItsInstalledNameAndAsDotSlashName) {
+TEST_F(Completion, RegistersEveryProgramUnderItsInstalledNameOnly) {
   for (const std::string& tool : tools()) {
     const RunResult r =
-        run_program(SOCKCALC_BASH, {"-c", "source \"$1\" && complete -p \"$2\" \"$3\"", "bash",
-                                    SOCKCALC_COMPLETION_FILE, "sockcalc-" + tool, "./" + tool});
+        run_program(SOCKCALC_BASH, {"-c", "source \"$1\" && complete -p \"$2\"", "bash",
+                                    SOCKCALC_COMPLETION_FILE, "sockcalc-" + tool});
     EXPECT_TRUE(r.status.exited_with(0)) << r.report;
-    EXPECT_NE(r.out.find("-F _sockcalc sockcalc-" + tool + "\n"), std::string::npos) << r.report;
-    EXPECT_NE(r.out.find("-F _sockcalc ./" + tool + "\n"), std::string::npos) << r.report;
+    EXPECT_EQ(r.out, "complete -o default -F _sockcalc sockcalc-" + tool + "\n") << r.report;
+    // Not ./NAME: another project's ./server, completed in its own directory, would run.
+    const RunResult dot =
+        run_program(SOCKCALC_BASH, {"-c", "source \"$1\" && complete -p \"$2\"", "bash",
+                                    SOCKCALC_COMPLETION_FILE, "./" + tool});
+    EXPECT_TRUE(dot.status.exited_with(1)) << dot.report;
+    EXPECT_EQ(dot.out, "") << dot.report;
   }
 }
 
@@ -127,10 +116,34 @@ TEST_F(Completion, OffersTheValuesOfOptionsWithAFixedSet) {
   EXPECT_EQ(complete({"sockcalc-server", "--engine", ""}), Set({"batch", "simple"}));
   EXPECT_EQ(complete({"sockcalc-server", "--engine", "s"}), Set({"simple"}));
   // '*' comes escaped, so that the shell does not expand it.
-  EXPECT_EQ(complete({"sockcalc-client", "-op", ""}), Set({"+", "\\*"}));
-  EXPECT_EQ(complete({"sockcalc-loadgen", "--op", ""}), Set({"+", "\\*", "mix"}));
+  EXPECT_EQ(complete({"sockcalc-client", "-op", ""}), Set({"+", "sum", "\\*", "x", "product"}));
+  EXPECT_EQ(complete({"sockcalc-client", "-op", "p"}), Set({"product"}));
+  EXPECT_EQ(complete({"sockcalc-loadgen", "--op", ""}),
+            Set({"+", "sum", "\\*", "x", "product", "mix"}));
   EXPECT_EQ(complete({"sockcalc-loadgen", "-f", "s"}), Set({"string"}));
   EXPECT_EQ(complete({"sockcalc-linksim", "--direction", ""}), Set({"forward", "reverse", "both"}));
+}
+
+// Every operation name offered is one the program's --help gives, and the program takes it.
+TEST_F(Completion, OffersTheOperationNamesTheHelpGivesAndTheProgramsTake) {
+  std::unique_ptr<ServerProcess> server;
+  ASSERT_OK_AND_ASSIGN(
+      server, ServerProcess::start(build_programs().at("server"), {"--threads", "1", "::1", "0"}));
+  for (const std::string& tool : {std::string("client"), std::string("loadgen")}) {
+    const RunResult help = run_program(build_programs().at(tool), {"--help"});
+    for (std::string op : complete({"sockcalc-" + tool, "--op", ""})) {
+      if (op == "\\*") op = "*";
+      EXPECT_NE(help.out.find("'" + op + "'"), std::string::npos)
+          << tool << " " << op << help.report;
+      const std::vector<std::string> args =
+          tool == "client"
+              ? std::vector<std::string>{"--op", op, "::1", server->port_arg(), "6", "7"}
+              : std::vector<std::string>{"--op", op,  "-d",  "0.05",
+                                         "-w",   "0", "::1", server->port_arg()};
+      const RunResult r = run_program(build_programs().at(tool), args);
+      EXPECT_TRUE(r.status.exited_with(0)) << r.report;
+    }
+  }
 }
 
 TEST_F(Completion, OffersFileNamesForAFileAndNothingForANumber) {

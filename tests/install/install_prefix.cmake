@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/install/install_prefix.cmake -- the ctest fixture behind install_prefix_test:
 #   cmake -DBUILD_DIR=<build dir> -DPREFIX=<dir> -P install_prefix.cmake
 # installs that build into PREFIX afresh, as `cmake --install` does for a user. With

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tests/install/install_test.cpp -- internal to tests/install.
 // What `cmake --install` put under a prefix (the ctest fixture install_prefix.cmake installs
 // this build into SOCKCALC_TEST_PREFIX first), used as users use it: the programs under their
@@ -79,13 +80,27 @@ TEST(InstallPrefix, HoldsTheManPageOfEveryProgram) {
   }
 }
 
-// The systemd units (docs/SERVICE.md): the service starts the program under this prefix.
+// The systemd units (docs/SERVICE.md): the service starts the program under this prefix. Not
+// a system prefix: they are copies under share/, not in a directory systemd reads
+// (manifest_test.cpp has /usr and /usr/local).
 TEST(InstallPrefix, HoldsTheSystemdUnitsPointingAtThisPrefix) {
-  const std::string units = kPrefix + "/lib/systemd/system/";
+  const std::string units = kPrefix + "/share/sockcalc/systemd/";
   EXPECT_TRUE(fs::is_regular_file(units + "sockcalc.socket"));
   const std::string service = read_file(units + "sockcalc.service");
   EXPECT_NE(service.find("\nExecStart=" + kPrefix + "/bin/sockcalc-server\n"), std::string::npos)
       << service;
+  EXPECT_FALSE(fs::exists(kPrefix + "/lib/systemd"));
+}
+
+TEST(InstallPrefix, HoldsTheWiresharkDissectorAndTheDocs) {
+  EXPECT_EQ(read_file(kPrefix + "/share/sockcalc/wireshark/calc.lua"),
+            read_file(std::string(SOCKCALC_SOURCE_DIR) + "/tools/wireshark/calc.lua"));
+  const std::string doc = kPrefix + "/share/doc/sockcalc/";
+  EXPECT_TRUE(fs::is_regular_file(doc + "README.md"));
+  // The README's links to docs/ work there too.
+  for (const char* page : {"docs/INSTALL.md", "docs/PROTOCOL.md", "docs/SERVICE.md"}) {
+    EXPECT_TRUE(fs::is_regular_file(doc + page)) << page;
+  }
 }
 
 TEST(InstallPrefix, HoldsTheLibraryItsHeadersAndItsPackageFiles) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tests/install/pkgconfig_consumer.cpp -- internal to tests/install: not part of the build.
 // install_prefix_test compiles it against an installed sockcalc with
 // `pkg-config --cflags --libs sockcalc`, as an outside program, and runs it: it prints the

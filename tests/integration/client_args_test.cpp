@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tests/integration/client_args_test.cpp -- internal to tests/integration.
 // The client's command line: each bad argument is a usage error (exit 2) that names it and
 // sends nothing; --help and --version. Test thread only.

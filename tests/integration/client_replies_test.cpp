@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tests/integration/client_replies_test.cpp -- internal to tests/integration.
 // The real client against a scripted fake server: the bytes it sends, how it reports error
 // and malformed replies, retransmission, timeout and refusal. Test thread only.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tests/integration/examples_test.cpp -- internal to tests/integration.
 // The course's examples, the client's option spellings, wrap-around results and -v traces,
 // with the real server and client programs over IPv6 loopback. Test thread only.

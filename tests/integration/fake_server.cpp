@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tests/integration/fake_server.cpp -- implementation of tests/integration/fake_server.hpp.
 #include "fake_server.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tests/integration/fake_server.hpp -- internal to tests/integration.
 // FakeServer: a scripted datagram peer for client tests ("ignore the first datagram, answer
 // the next with these bytes"), and the datagram builders tests use with it. The script runs

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tests/integration/integration.hpp -- internal to tests/integration.
 // What the integration test programs share: gtest helpers over Process, ServerProcess and
 // FakeServer, and the expected output computed with the project's codec.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tests/integration/programs.cpp -- implementation of tests/integration/programs.hpp.
 // The binary paths come from CMake (SOCKCALC_SERVER_BIN, SOCKCALC_CLIENT_BIN).
 // Test thread only.

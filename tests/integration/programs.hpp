@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tests/integration/programs.hpp -- internal to tests/integration and tests/stress.
 // The shared tests/support helpers, seen from namespace sockcalc::integration, bound to the
 // server and client programs of this build. Test thread only.

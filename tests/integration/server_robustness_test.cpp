@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tests/integration/server_robustness_test.cpp -- internal to tests/integration.
 // The real server under bad input (garbage datagrams, an unnamed Unix sender) and when it
 // cannot start (port in use, bad address, no arguments). Test thread only.

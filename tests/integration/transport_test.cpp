@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tests/integration/transport_test.cpp -- internal to tests/integration.
 // The real server and client over every transport: IPv4, dual-stack IPv6, a host name, a Unix
 // path and an abstract Unix name; and how the server stops on SIGTERM and SIGINT.
@@ -156,7 +157,7 @@ long rmem_max() {
   return value;
 }
 
-// --recv-buffer: a burst far beyond the default buffer (~200 small datagrams) waits in the
+// --recv-buffer: a burst far beyond the default buffer (256 small requests) waits in the
 // socket while the server is stopped, and every request of it is answered once it goes on.
 TEST(IntegTransport, RecvBufferHoldsABurstWhileTheServerIsStopped) {
   constexpr int kBuffer = 8 << 20;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tests/linksim/client_faults_test.cpp -- the client library (client::Client, default retries)
 // against the real server behind the real linksim with faults: loss, duplication, reordering,
 // jitter, late replies, corruption. Prints the measured figures for docs/LINKSIM.md.

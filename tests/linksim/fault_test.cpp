@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tests/linksim/fault_test.cpp -- unit tests of linksim/fault.hpp (the pure fault decider).
 // Fixed seeds; every statistical bound is at least five standard deviations wide.
 // Single-threaded.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tests/linksim/flow_table_test.cpp -- unit tests of linksim/flow_table.hpp, timer_heap.hpp
 // and poller.hpp: LRU order, eviction, idle expiry, timer order, readiness on real sockets.
 // Single-threaded; explicit time points, loopback sockets only.

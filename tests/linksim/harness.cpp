@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tests/linksim/harness.cpp -- implementation of tests/linksim/harness.hpp.
 // Command lines are built here, in one place; Program runs them on the shared testing::Process.
 // One thread per call.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tests/linksim/harness.hpp -- internal to tests/linksim.
 // Starts the real server and linksim programs on loopback with port 0 (the real port read from
 // their "listening on" line), runs the client program, and parses linksim's summary. One thread.

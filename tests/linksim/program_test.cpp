@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tests/linksim/program_test.cpp -- the real linksim program between the real server and
 // client programs on loopback: results through a clean link, many clients, eviction, usage
 // errors, signals, -v traces and seed replay. Single-threaded; every process stopped by pid.

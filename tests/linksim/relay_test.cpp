@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tests/linksim/relay_test.cpp -- tests of linksim/relay.hpp in-process: a Relay runs on its own
 // thread between test sockets on ::1 (a client side and a stand-in server), for each poller.
 // The test thread only calls request_stop() while the relay runs; stats are read after join.
@@ -91,8 +92,9 @@ class RelayTest : public ::testing::TestWithParam<PollerKind> {
 
   // Starts a relay with `faults` forward and reverse, in front of server_.
   std::unique_ptr<RunningRelay> start(const FaultConfig& forward, const FaultConfig& reverse = {},
-                                      RelayOptions options = {}) {
-    options.listen = {Address::loopback(Family::v6, 0)};
+                                      RelayOptions options = {},
+                                      const Address& listen = Address::loopback(Family::v6, 0)) {
+    options.listen = {listen};
     options.server = *server_.local_address();
     options.faults = {forward, reverse};
     options.seed = 2024;
@@ -142,6 +144,40 @@ TEST_P(RelayTest, RelaysBothWaysAndRepliesReachTheRightClient) {
   EXPECT_EQ(s[Direction::reverse].received, 2u);
   EXPECT_EQ(s.flows.created, 2u);
   EXPECT_EQ(s.flows.active, 2u);
+}
+
+// On a wildcard listening address, linksim answers each client from the address that client
+// asked (127.0.0.2, 127.0.0.3 here), or the client's connected socket drops the reply; also
+// for a reply delayed past the datagram that came next (it leaves from its own flow's address).
+TEST_P(RelayTest, WildcardListenerRepliesFromTheAddressAsked) {
+  for (Family family : {Family::v6, Family::v4}) {
+    FaultConfig reverse;
+    reverse.delay = milliseconds(20);
+    RelayOptions options;
+    auto relay = start({}, reverse, options, Address::any(family, 0));
+    ASSERT_TRUE(relay);
+    const std::uint16_t port = relay->address().port();
+    std::vector<DatagramSocket> clients;
+    for (const char* ip : {"127.0.0.2", "127.0.0.3"}) {
+      auto target = Address::parse(std::string(ip) + ":" + std::to_string(port));
+      ASSERT_TRUE(target.ok());
+      auto s = DatagramSocket::connect(*target);
+      ASSERT_TRUE(s.ok()) << s.error().message();
+      clients.push_back(std::move(*s));
+    }
+    for (std::uint32_t i = 0; i < clients.size(); ++i) {
+      ASSERT_EQ(clients[i].send(request(i + 1)), 0);
+      const auto at_server = receive(server_, kArrival);
+      ASSERT_TRUE(at_server);
+      ASSERT_EQ(server_.send_to(request(10 * (i + 1)), at_server->from), 0);
+    }
+    for (std::uint32_t i = 0; i < clients.size(); ++i) {
+      const auto reply = receive(clients[i], kArrival);
+      ASSERT_TRUE(reply) << "no reply from the address asked, client " << i;
+      EXPECT_EQ(tag_of(reply->bytes), 10 * (i + 1));
+    }
+    EXPECT_EQ(relay->stop()[Direction::reverse].send_failed, 0u);
+  }
 }
 
 TEST_P(RelayTest, ReorderedDatagramGoesOutBehindTheNextOne) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tests/loadgen/fake_peer.cpp -- implementation of tests/loadgen/fake_peer.hpp.
 #include "fake_peer.hpp"
 

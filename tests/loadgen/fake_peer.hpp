@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tests/loadgen/fake_peer.hpp -- internal to tests/loadgen.
 // FakePeer: a misbehaving calc server on [::1]:0, run by its own thread, that answers each
 // request as a policy says: right, wrong by one, not at all, or late. Replies are built with

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tests/loadgen/json_lite.hpp -- internal to tests/loadgen.
 // A small strict JSON reader (RFC 8259 values; \uXXXX kept only for ASCII), enough to check
 // what `loadgen --json` prints. Header-only; pure; any thread.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tests/loadgen/loadgen_run_test.cpp -- the `loadgen` program end to end: against the real
 // server (IPv6 and Unix), against fakes that answer wrong, drop or answer late, against a
 // real `sockperf server`, and its usage errors. Real processes and loopback sockets only.

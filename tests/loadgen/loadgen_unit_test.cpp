@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tests/loadgen/loadgen_unit_test.cpp -- the load generator's parts without sockets: the
 // histogram against a sorted reference, /proc stat parsing, the sockperf header, the request
 // pool and reply verdicts (P-8, P-9, P-10, P-11), the report's JSON.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tests/stress/garbage_storm_test.cpp -- 100 000 random datagrams (0..2000 bytes, every header
 // value) interleaved with valid requests against the live server binary: it stays up, answers
 // every valid request correctly, and its memory and open files do not grow (P-6, P-7).

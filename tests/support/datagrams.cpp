@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tests/support/datagrams.cpp -- implementation of tests/support/datagrams.hpp.
 #include "support/datagrams.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tests/support/datagrams.hpp -- public to every test program (library sockcalc_test_support).
 // The datagrams tests send, expect or mutate, built with the project's codec: never a second
 // encoder. Pure functions.

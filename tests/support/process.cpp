@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tests/support/process.cpp -- implementation of tests/support/process.hpp.
 // Children started with core/child_process (fork+execve to pass listen fds); waits poll the
 // pipes and a pidfd.
@@ -286,6 +287,11 @@ bool Process::wait_for_exit(milliseconds timeout) {
   return true;
 }
 
+void Process::close_stderr_reader() {
+  read_available(err_fd_, err_);
+  close_fd(err_fd_);
+}
+
 void Process::send_signal(int signal) {
   if (pid_ > 0 && !reap(false)) ::kill(pid_, signal);
 }
@@ -349,11 +355,14 @@ Result<std::unique_ptr<ServerProcess>> ServerProcess::start(const std::string& p
                                                             milliseconds timeout) {
   auto p = Process::start(program, args, options);
   if (!p) return p.error();
-  constexpr std::string_view kReady = "server: listening on ";
-  const auto line = (*p)->wait_for_line(kReady, timeout);
+  // Each program says the name it was run as (argv[0]): an installed sockcalc-server says
+  // that; the build's server, and the test peers standing in for it, say "server".
+  const std::string name = std::filesystem::path(program).filename().string();
+  const std::string ready = (name.starts_with("sockcalc-") ? name : "server") + ": listening on ";
+  const auto line = (*p)->wait_for_line(ready, timeout);
   if (!line) {
     (*p)->terminate();
-    return failure(std::errc::timed_out, "no line '" + std::string(kReady) + "ADDRESS' within " +
+    return failure(std::errc::timed_out, "no line '" + ready + "ADDRESS' within " +
                                              std::to_string(timeout.count()) + " ms\n" +
                                              (*p)->report());
   }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tests/support/process.hpp -- public to every test program (library sockcalc_test_support).
 // Process: a child program (posix_spawn, or fork+execve to pass fds as systemd does), stdout and
 // stderr read through pipes, stopped by pid on destruction; ServerProcess, run_program(), TempDir.
@@ -90,6 +91,11 @@ class Process {
   /// pipes to the end. Returns whether it exited (status() is then set).
   bool wait_for_exit(milliseconds timeout);
 
+  /// Closes this side of the child's stderr pipe, as a reader that goes away does
+  /// (`server 2>&1 | head -1`): the child's next write to stderr fails with EPIPE, or kills
+  /// it with SIGPIPE. err() keeps what was read until then.
+  void close_stderr_reader();
+
   /// Sends `signal` to the child, by pid, if it has not been reaped yet.
   void send_signal(int signal);
 
@@ -142,7 +148,8 @@ RunResult run_program(const std::string& program, const std::vector<std::string>
 class ServerProcess {
  public:
   /// Starts `program` with `args` and waits (up to `timeout`) for its line
-  /// "server: listening on ADDRESS", then parses ADDRESS. On failure the error says why and
+  /// "server: listening on ADDRESS" ("sockcalc-server: ..." for a program of that name, as
+  /// installed), then parses ADDRESS. On failure the error says why and
   /// carries the server's output.
   static Result<std::unique_ptr<ServerProcess>> start(const std::string& program,
                                                       const std::vector<std::string>& args,

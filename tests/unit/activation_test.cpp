@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tests/unit/activation_test.cpp -- unit tests of socket/activation (internal to tests/).
 // The LISTEN_PID / LISTEN_FDS rules over made-up environments, the real environment of this
 // process (fd 3 saved and restored around each case), and the checks on an adopted socket.

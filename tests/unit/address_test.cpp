@@ -1,9 +1,11 @@
+// SPDX-License-Identifier: MIT
 // tests/unit/address_test.cpp -- unit tests of address/address (internal to tests/).
 // The text form round trip, resolution, Unix names, ports and equality of Address values.
 // Single-threaded: plain GoogleTest cases.
 #include <gtest/gtest.h>
 
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <sys/un.h>
 
@@ -13,6 +15,7 @@
 #include <vector>
 
 #include "address/address.hpp"
+#include "support/hostile.hpp"
 
 namespace sockcalc {
 namespace {
@@ -103,6 +106,205 @@ TEST(AddressText, AnyAndLoopback) {
 }
 
 TEST(AddressText, UnnamedUnixPrints) { EXPECT_EQ(unnamed_unix().to_string(), "unix:(unnamed)"); }
+
+// ---- Scopes ----
+// `lo` always exists, with a name, so scoped forms are testable without a namespace. Only the
+// text forms are tested here: nothing is bound or sent.
+
+// [fe80::1%<index>]:port built from raw fields, as recvfrom() reports a link-local peer.
+Address scoped_v6(const char* numeric, std::uint32_t scope, std::uint16_t port) {
+  sockaddr_in6 in6{};
+  in6.sin6_family = AF_INET6;
+  in6.sin6_port = htons(port);
+  in6.sin6_scope_id = scope;
+  EXPECT_EQ(inet_pton(AF_INET6, numeric, &in6.sin6_addr), 1) << numeric;
+  return Address::from_sockaddr(reinterpret_cast<const sockaddr*>(&in6), sizeof in6);
+}
+
+TEST(AddressScope, RoundTripTable) {
+  ASSERT_NE(if_nametoindex("lo"), 0u) << "no interface named lo";
+  const char* const table[] = {
+      "[fe80::1%lo]:10000", "[fe80::abcd:ef01:2345:6789%lo]:0",
+      "[ff02::1%lo]:5",  // link-local multicast has a scope too
+      "[::1%lo]:7",      // a scope on any IPv6 address is kept as given
+  };
+  for (const char* text : table) {
+    auto a = Address::parse(text);
+    ASSERT_TRUE(a.ok()) << text << ": " << a.error().message();
+    EXPECT_EQ(a->scope_id(), if_nametoindex("lo")) << text;
+    EXPECT_EQ(a->to_string(), text);
+    auto again = Address::parse(a->to_string());
+    ASSERT_TRUE(again.ok()) << text;
+    EXPECT_EQ(*again, *a) << text;
+  }
+}
+
+TEST(AddressScope, NumericScopePrintsTheInterfaceName) {
+  const std::string lo_index = std::to_string(if_nametoindex("lo"));
+  auto a = Address::parse("[fe80::1%" + lo_index + "]:10000");
+  ASSERT_TRUE(a.ok()) << a.error().message();
+  EXPECT_EQ(a->to_string(), "[fe80::1%lo]:10000");
+  EXPECT_EQ(*a, scoped_v6("fe80::1", if_nametoindex("lo"), 10000));
+}
+
+TEST(AddressScope, IndexWithoutANamePrintsTheNumberAndParsesBack) {
+  // No host has four million interfaces: this index has no name.
+  constexpr std::uint32_t kNoSuchIndex = 4'000'000;
+  char name[IF_NAMESIZE] = {};
+  ASSERT_EQ(if_indextoname(kNoSuchIndex, name), nullptr);
+  const Address a = scoped_v6("fe80::1", kNoSuchIndex, 4433);
+  EXPECT_EQ(a.to_string(), "[fe80::1%4000000]:4433");
+  auto back = Address::parse(a.to_string());
+  ASSERT_TRUE(back.ok()) << back.error().message();
+  EXPECT_EQ(*back, a);
+}
+
+TEST(AddressScope, UnscopedAddressesHaveScopeZero) {
+  EXPECT_EQ(Address::loopback(Family::v6, 1).scope_id(), 0u);
+  EXPECT_EQ(Address::loopback(Family::v4, 1).scope_id(), 0u);
+  EXPECT_EQ(Address::parse_unix("unix:@a")->scope_id(), 0u);
+}
+
+TEST(AddressScope, ResolveTakesScopesAndBrackets) {
+  const std::uint32_t lo = if_nametoindex("lo");
+  struct Case {
+    const char* host;
+    Address want;
+  };
+  const Case table[] = {
+      {"fe80::1%lo", scoped_v6("fe80::1", lo, 10000)},
+      {"[fe80::1%lo]", scoped_v6("fe80::1", lo, 10000)},
+      {"fe80::1%1", scoped_v6("fe80::1", 1, 10000)},
+      {"[::1]", Address::loopback(Family::v6, 10000)},
+      {"[::]", Address::any(Family::v6, 10000)},
+      {"::1", Address::loopback(Family::v6, 10000)},
+  };
+  for (const Purpose purpose : {Purpose::bind, Purpose::connect}) {
+    for (const Case& c : table) {
+      auto r = Address::resolve(c.host, 10000, purpose);
+      ASSERT_TRUE(r.ok()) << c.host << ": " << r.error().message();
+      ASSERT_EQ(r->size(), 1u) << c.host;
+      EXPECT_EQ(r->front(), c.want) << c.host << " gave " << r->front().to_string();
+    }
+  }
+}
+
+// Each bad HOST, and what the message must say.
+struct BadHost {
+  const char* host;
+  const char* says;
+};
+const BadHost kBadHosts[] = {
+    {"fe80::1", "link-local address fe80::1 needs a scope: write fe80::1%INTERFACE"},
+    {"[fe80::1]", "link-local address fe80::1 needs a scope"},
+    {"FE80::abcd", "link-local address FE80::abcd needs a scope"},
+    {"ff02::1", "link-local address ff02::1 needs a scope"},
+    {"fe80::1%sockcalc-none",
+     "cannot use fe80::1%sockcalc-none: no interface named 'sockcalc-none'"},
+    {"fe80::1%", "cannot use fe80::1%: empty scope; write fe80::1%INTERFACE"},
+    {"fe80::1%0", "scope 0 names no interface"},
+    {"fe80::1%-1", "no interface named '-1'"},
+    {"127.0.0.1%lo", "cannot use 127.0.0.1%lo: a scope goes only with an IPv6 address"},
+    {"localhost%lo", "cannot use localhost%lo: not a numeric IPv6 address"},
+    {"[127.0.0.1]", "cannot use 127.0.0.1: not a numeric IPv6 address"},
+    {"[localhost]", "not a numeric IPv6 address"},
+    {"[::1", "cannot use [::1: no closing bracket"},
+    {"zz::1", "cannot use zz::1: not a numeric IPv6 address"},
+};
+
+TEST(AddressScope, ResolveRejectsWithAMessageThatSaysWhy) {
+  for (const BadHost& c : kBadHosts) {
+    for (const Purpose purpose : {Purpose::bind, Purpose::connect}) {
+      auto r = Address::resolve(c.host, 10000, purpose);
+      ASSERT_FALSE(r.ok()) << c.host << " resolved to " << r->front().to_string();
+      EXPECT_NE(r.error().context.find(c.says), std::string::npos)
+          << c.host << ": '" << r.error().context << "' does not say '" << c.says << "'";
+    }
+  }
+}
+
+TEST(AddressScope, ParseRejectsWhatResolveRejects) {
+  const char* const bad[] = {"[fe80::1]:1",   "[fe80::1%sockcalc-none]:1", "[fe80::1%]:1",
+                             "[fe80::1%0]:1", "[127.0.0.1%lo]:1",          "fe80::1%lo:1"};
+  for (const char* text : bad) {
+    auto a = Address::parse(text);
+    EXPECT_FALSE(a.ok()) << "'" << text << "' parsed as " << a->to_string();
+  }
+  auto a = Address::parse("[fe80::1]:1");
+  ASSERT_FALSE(a.ok());
+  EXPECT_NE(a.error().context.find("needs a scope"), std::string::npos) << a.error().context;
+}
+
+// ---- Escaped Unix names ----
+// Unix names are chosen by whoever binds them, a hostile local peer too: to_string() must
+// never hand a control byte to a log line, and parse() must read the escaped text back.
+
+TEST(AddressUnixEscape, RawNameToTextToAddressTable) {
+  using namespace std::string_literals;
+  struct Case {
+    std::string bytes;
+    bool abstract;
+    const char* text;
+  };
+  const Case table[] = {
+      {"x\nserver: stopped; received=0", true, "unix:@x\\x0aserver: stopped; received=0"},
+      {"\x1b[31mred\x1b[0m", true, "unix:@\\x1b[31mred\\x1b[0m"},
+      {"a\0b"s, true, "unix:@a\\x00b"},
+      {"back\\slash", true, "unix:@back\\\\slash"},
+      {"\r\x7f\x9b", true, "unix:@\\x0d\\x7f\\x9b"},
+      {"/tmp/evil\n\x1b]0;title\x07", false, "unix:/tmp/evil\\x0a\\x1b]0;title\\x07"},
+      {"/tmp/a\\b", false, "unix:/tmp/a\\\\b"},
+      // A relative path starting with '@' is not an abstract name.
+      {"@rel", false, "unix:\\x40rel"},
+  };
+  for (const Case& c : table) {
+    const Address a = testing::raw_unix_address(
+        c.bytes, c.abstract ? testing::UnixNamespace::abstract : testing::UnixNamespace::path);
+    EXPECT_EQ(a.is_abstract(), c.abstract) << c.text;
+    const std::string text = a.to_string();
+    EXPECT_EQ(text, c.text);
+    EXPECT_TRUE(testing::only_printable_ascii(text)) << text;
+    auto back = Address::parse(text);
+    ASSERT_TRUE(back.ok()) << text << ": " << back.error().message();
+    EXPECT_EQ(*back, a) << text;
+    auto back_unix = Address::parse_unix(text);
+    ASSERT_TRUE(back_unix.ok()) << text;
+    EXPECT_EQ(*back_unix, a) << text;
+  }
+}
+
+TEST(AddressUnixEscape, EveryByteOfAnAbstractNameRoundTrips) {
+  for (int b = 0; b < 256; ++b) {
+    const Address a = testing::raw_unix_address(std::string("n") + static_cast<char>(b),
+                                                testing::UnixNamespace::abstract);
+    const std::string text = a.to_string();
+    EXPECT_TRUE(testing::only_printable_ascii(text)) << b;
+    auto back = Address::parse(text);
+    ASSERT_TRUE(back.ok()) << b << ": " << back.error().message();
+    EXPECT_EQ(*back, a) << b;
+  }
+}
+
+TEST(AddressUnixEscape, BrokenEscapesAndNulInAPathAreRejected) {
+  for (const char* bad : {"unix:@a\\q", "unix:@a\\x4", "unix:/a\\", "unix:/a\\x00b"}) {
+    auto a = Address::parse_unix(bad);
+    EXPECT_FALSE(a.ok()) << "'" << bad << "' parsed as " << a->to_string();
+  }
+  auto a = Address::parse_unix("unix:@a\\q");
+  ASSERT_FALSE(a.ok());
+  EXPECT_NE(a.error().context.find("backslash"), std::string::npos) << a.error().context;
+}
+
+TEST(AddressUnixEscape, EscapedLengthIsNotTheNameLength) {
+  // 107 bytes fit in an abstract name, however long their escaped text.
+  constexpr std::size_t kSunPath = sizeof(sockaddr_un{}.sun_path);
+  std::string escaped;
+  for (std::size_t i = 0; i < kSunPath - 1; ++i) escaped += "\\x0a";
+  auto a = Address::parse_unix("unix:@" + escaped);
+  ASSERT_TRUE(a.ok()) << a.error().message();
+  EXPECT_EQ(a->to_string(), "unix:@" + escaped);
+  EXPECT_FALSE(Address::parse_unix("unix:@" + escaped + "\\x0a").ok());
+}
 
 // ---- Resolution ----
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tests/unit/client_test.cpp -- unit tests of client/client (internal to tests/).
 // Client::call and call_first against a real in-process server and a hand-driven fake server
 // socket: results, error and malformed replies, retransmission, refusal (P-1, P-11, P-12).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tests/unit/codec_test.cpp -- unit tests of protocol/codec (internal to tests/).
 // Every field and rule of the wire format, cited by its P-ID (docs/PROTOCOL.md), plus
 // fixed-seed randomised round trips. Single-threaded: plain GoogleTest cases.

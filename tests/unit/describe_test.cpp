@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tests/unit/describe_test.cpp -- unit tests of protocol/describe + core/hex (tests only).
 // The texts of -v traces: course-style hex dumps and one-line meanings of datagrams.
 // Single-threaded: plain GoogleTest cases.
@@ -14,6 +15,7 @@
 #include "protocol/describe.hpp"
 #include "protocol/wire.hpp"
 #include "support/datagrams.hpp"
+#include "support/hostile.hpp"
 
 namespace sockcalc {
 namespace {
@@ -148,6 +150,27 @@ TEST(DescribeReply, MalformedReplies) {
   nul.push_back(std::byte{0});
   EXPECT_EQ(protocol::describe_reply(nul, Format::string),
             "malformed reply: string result holds a byte that is not a digit");
+}
+
+// ---- Hostile bytes (issue 10) ----
+// A -v line shows what a peer sent: whatever the bytes, its meaning holds no control byte
+// (hex, decimal numbers and printable ASCII only), so a datagram cannot forge or colour a line.
+
+TEST(DescribeHostile, EveryByteInAReplyOrRequestGivesPrintableText) {
+  for (unsigned b = 0; b < 256; ++b) {
+    // A string result, an error reason and a malformed reply, each holding byte b among
+    // digits; and a request whose header and payload are b.
+    const Datagram hostile[] = {raw({0x80, '1', b, '2'}), raw({0x00, 'e', b, '\n', 0x1b, '['}),
+                                raw({0x80, b}), raw({b, b, b, b, b})};
+    for (const Datagram& d : hostile) {
+      for (const Format f : {Format::integer, Format::string}) {
+        const std::string reply = protocol::describe_reply(d, f);
+        EXPECT_TRUE(testing::only_printable_ascii(reply)) << b << ": " << reply;
+      }
+      const std::string request = protocol::describe_request(d);
+      EXPECT_TRUE(testing::only_printable_ascii(request)) << b << ": " << request;
+    }
+  }
 }
 
 }  // namespace

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tests/unit/handler_test.cpp -- unit tests of server/handler (internal to tests/).
 // answer(): the server's byte-exact reply to good and bad request datagrams (P-6..P-10).
 // Single-threaded: plain GoogleTest cases.

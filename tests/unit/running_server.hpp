@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tests/unit/running_server.hpp -- internal to tests/unit.
 // RunningServer: a real server::Server serving on its own thread until stop() or destruction.
 // Owned by the test's thread; the server's own threads are the engine's business.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tests/unit/server_test.cpp -- unit tests of server/engine and server/stats (internal to tests/).
 // A real Server on loopback or a Unix path, served on its own thread: one reply per datagram,
 // counters, report, stop, socket file clean-up, unnamed senders (P-1, P-7, P-8, P-13).
@@ -7,6 +8,7 @@
 #include "running_server.hpp"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -125,6 +127,12 @@ std::unique_ptr<RunningServer> start_server(const Address& local, ServerOptions 
   return std::make_unique<RunningServer>(std::move(*s));
 }
 
+Address server_address_of(const DatagramSocket& s) {
+  auto a = s.local_address();
+  EXPECT_TRUE(a.ok()) << a.error().message();
+  return a.ok() ? *a : Address{};
+}
+
 DatagramSocket connect_or_fail(const Address& a) {
   auto s = DatagramSocket::connect(a);
   EXPECT_TRUE(s.ok()) << s.error().message();
@@ -220,6 +228,61 @@ TEST_P(ServerEngine, P1_RepliesGoToEachRequestsSource) {
   EXPECT_EQ(*rb, expected_reply(encode(b)));
 }
 
+// An address of the host's loopback range other than the one a wildcard socket's replies would
+// leave from by default: the whole of 127.0.0.0/8 is local on Linux.
+Address loopback_v4(const char* text, std::uint16_t port) {
+  auto a = Address::parse(std::string(text) + ":" + std::to_string(port));
+  EXPECT_TRUE(a.ok()) << a.error().message();
+  return a.ok() ? *a : Address{};
+}
+
+// P-1 on a wildcard address: each reply leaves from the address its request was sent to, which
+// the client's connected socket requires (it drops a reply from any other address). Asked on
+// 127.0.0.2 and 127.0.0.3, a server that let the routing table pick would answer from
+// 127.0.0.1. Both families of wildcard, two workers (one SO_REUSEPORT socket each).
+TEST_P(ServerEngine, P1_WildcardRepliesFromTheAddressAsked) {
+  for (Family family : {Family::v6, Family::v4}) {
+    ServerOptions options = quiet(GetParam());
+    options.threads = 2;
+    auto server = start_server(Address::any(family, 0), std::move(options));
+    ASSERT_TRUE(server);
+    const std::uint16_t port = server->address().port();
+    std::vector<Address> asked = {loopback_v4("127.0.0.2", port), loopback_v4("127.0.0.3", port)};
+    if (family == Family::v6) asked.push_back(Address::loopback(Family::v6, port));
+    for (const Address& target : asked) {
+      DatagramSocket client = connect_or_fail(target);
+      const Request r = make_request(Op::product, Format::string, {3, 5, 7});
+      ASSERT_EQ(client.send(encode(r)), 0);
+      auto reply = next_datagram(client);
+      ASSERT_TRUE(reply.has_value())
+          << "no reply (from the right address) to a request sent to " << target.to_string();
+      EXPECT_EQ(*reply, expected_reply(encode(r)));
+    }
+    EXPECT_TRUE(server->stop().ok());
+    EXPECT_EQ(server->stats().send_failed.value(), 0u);
+  }
+}
+
+// The tap sees the server's side of each exchange on a wildcard socket: the address asked.
+TEST_P(ServerEngine, TapOfAWildcardServerSeesTheAddressAsked) {
+  std::mutex mutex;
+  std::vector<std::string> seen;  // "received 127.0.0.2", "sent 127.0.0.2"
+  ServerOptions options = quiet(GetParam());
+  options.tap = [&](const TapRecord& r) {
+    std::lock_guard lock(mutex);
+    const std::string where =
+        r.local != nullptr && !r.local->empty() ? r.local->address(0).to_string() : "(none)";
+    seen.push_back((r.event == TapEvent::received ? "received " : "sent ") + where);
+  };
+  auto server = start_server(Address::any(Family::v4, 0), std::move(options));
+  ASSERT_TRUE(server);
+  DatagramSocket client = connect_or_fail(loopback_v4("127.0.0.2", server->address().port()));
+  ASSERT_EQ(client.send(encode(make_request(Op::sum, Format::integer, {1}))), 0);
+  ASSERT_TRUE(next_datagram(client).has_value());
+  EXPECT_TRUE(server->stop().ok());
+  EXPECT_EQ(seen, (std::vector<std::string>{"received 127.0.0.2:0", "sent 127.0.0.2:0"}));
+}
+
 // ---- Control: report and stop ----
 
 TEST_P(ServerEngine, RequestReportLogsStatsAndKeepsServing) {
@@ -290,6 +353,34 @@ TEST_P(ServerEngine, StopWakesIdleWorkersAndCountsNothing) {
   ASSERT_TRUE(server.stop().ok());
   EXPECT_EQ(server.stats().received.value(), 0u);
   EXPECT_EQ(server.stats().unanswerable.value(), 0u);
+}
+
+// An adopted socket is another process's too (socket activation: systemd keeps it and passes
+// it to the next instance). Stopping must leave it as it was: a second server adopting the same
+// socket answers and, idle, receives nothing (on a socket shut down for reading, every receive
+// would return an empty "datagram" at once, counted by the thousand).
+TEST_P(ServerEngine, StopLeavesAnAdoptedSocketForTheNextServer) {
+  auto bound = DatagramSocket::bind(Address::loopback(Family::v6, 0));
+  ASSERT_TRUE(bound.ok()) << bound.error().message();
+  const Address local = server_address_of(*bound);
+  for (int instance = 1; instance <= 2; ++instance) {
+    auto copy = DatagramSocket::adopt(::dup(bound->fd()));  // the manager keeps `bound`
+    ASSERT_TRUE(copy.ok()) << copy.error().message();
+    ServerOptions options = quiet(GetParam());
+    options.threads = 2;
+    auto adopted = Server::adopt(std::move(*copy), std::move(options));
+    ASSERT_TRUE(adopted.ok()) << adopted.error().message();
+    RunningServer server(std::move(*adopted));
+    DatagramSocket client = connect_or_fail(local);
+    const Datagram request = encode(make_request(Op::sum, Format::integer, {4, 5}));
+    ASSERT_EQ(client.send(request), 0);
+    auto reply = next_datagram(client);
+    ASSERT_TRUE(reply.has_value()) << "instance " << instance;
+    EXPECT_EQ(*reply, expected_reply(request));
+    std::this_thread::sleep_for(std::chrono::milliseconds(kQuietMs));
+    ASSERT_TRUE(server.stop().ok());
+    EXPECT_EQ(server.stats().received.value(), 1u) << "instance " << instance;
+  }
 }
 
 TEST_P(ServerEngine, BindingAnAddressInUseFails) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tests/unit/socket_test.cpp -- unit tests of socket/datagram_socket (internal to tests/).
 // Real sockets on loopback and in a private temporary directory: bind, dual stack, move,
 // MSG_TRUNC, Unix paths and autobind. Single-threaded: plain GoogleTest cases.

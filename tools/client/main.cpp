@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tools/client/main.cpp -- the `client` program: parse the command line, send one calc
 // request, print "Result: N" or say why not. Single-threaded; the exchange is
 // client::call_first().
@@ -27,24 +28,29 @@ constexpr int kExitMalformed = 3;
 constexpr int kExitNoReply = 4;
 constexpr int kExitSystem = 5;
 
-constexpr const char* kHelp = R"(Usage: client -op OP [-s] [options] HOST PORT INT...
-       client -op OP [-s] [options] unix:PATH INT...
+constexpr const char* kHelp = R"(Usage: %prog% -op OP [-s] [options] HOST PORT INT...
+  or:  %prog% -op OP [-s] [options] unix:PATH INT...
 Ask a calc server for the sum or product of 1 to 64 integers and print "Result: N".
 
   HOST           server address or name: '::1', '127.0.0.1', 'localhost', ...
-                 (every address of a name is tried until one does not refuse)
+                 (every address of a name is tried until one does not refuse);
+                 a link-local address with its interface, 'fe80::1%eth0'; an
+                 IPv6 address may be bracketed, '[::1]', as programs print it
   PORT           server UDP port, 1..65535
-  unix:PATH      a server on a Unix-domain socket (unix:@NAME: abstract name)
+  unix:PATH      a server on a Unix-domain socket (unix:@NAME: abstract name;
+                 \xHH stands for a byte, \\ for a backslash, as printed)
   INT            1 to 64 integers, each 0..4294967295 in decimal
 
 Options:
-  -o, -op, --op OP   '+' (sum) or '*' (product; quote it from the shell);
-                     required. Arithmetic wraps modulo 2^32.
+  -o, -op, --op OP   the operation, required: '+' or 'sum'; '*', 'x' or
+                     'product' (quote '*' from the shell). Arithmetic wraps
+                     modulo 2^32
   -s, --string       ask for the result as a decimal string (default: a 32-bit
                      integer); the printed result is the same
   -t, --timeout MS   wait before the first retransmission, in milliseconds
                      (default 250); each next wait doubles, up to --max-timeout
-      --max-timeout MS   longest wait between two tries (default 1000)
+      --max-timeout MS
+                     longest wait between two tries (default 1000)
   -r, --retries N    retransmissions after the first try (default 7: up to 8
                      datagrams over 6.75 s with the default timeouts)
   -v, --verbose      print every datagram sent and received: peer, bytes in
@@ -60,11 +66,13 @@ Exit status:
   2  usage error: bad option, operation, host, port or integer; nothing sent
   3  the reply was malformed (it broke the protocol)
   4  no reply: every try timed out, or the server refused (nobody listening)
-  5  a local system error (cannot create a socket, ...)
+  5  a local system error: cannot create a socket, cannot write the result to
+     stdout, or cannot write the --pcap capture (the result is printed all the
+     same)
 
 Examples:
-  client -op + ::1 10000 1 3 5 7 9          Result: 25
-  client -op '*' -s ::1 10000 1 3 5 7 9     Result: 945
+  %prog% -op + ::1 10000 1 3 5 7 9          Result: 25
+  %prog% -op x -s ::1 10000 1 3 5 7 9       Result: 945
 )";
 
 struct Config {
@@ -80,8 +88,38 @@ protocol::Op parse_op_or_die(std::string_view text) {
   if (text == "+" || text == "sum") return protocol::Op::sum;
   if (text == "*" || text == "x" || text == "product") return protocol::Op::product;
   cli::usage_error("invalid operation '" + std::string(text) +
-                   "': must be + or * (quote '*' so the shell does not expand it)");
+                   "': must be +, sum, *, x or product (quote '*' so the shell does not "
+                   "expand it)");
 }
+
+// The --pcap capture. A record that cannot be written (a full disk) is said once on stderr and
+// ends the capture; the call goes on and prints its result, and main() then exits kExitSystem:
+// a capture asked for and not made is a local failure, as a result not written is.
+struct Capture {
+  std::optional<capture::PcapWriter> writer;
+  bool failed = false;
+
+  void record(bool sent, const Address& local, const Address& peer, protocol::Bytes d) {
+    if (!writer || failed) return;
+    const auto now = std::chrono::system_clock::now();
+    const Status st =
+        sent ? writer->write(local, peer, d, now) : writer->write(peer, local, d, now);
+    if (!st) fail(st.error());
+  }
+
+  // Closes the file; returns whether the capture is complete (or none was asked for).
+  bool finish() {
+    if (writer && !failed) {
+      if (const Status st = writer->close(); !st) fail(st.error());
+    }
+    return !failed;
+  }
+
+  void fail(const Error& e) {
+    failed = true;
+    std::cerr << cli::program() << ": " << e.message() << "; the capture stops here\n";
+  }
+};
 
 bool looks_negative(const char* arg) { return arg[0] == '-' && arg[1] >= '0' && arg[1] <= '9'; }
 
@@ -155,7 +193,7 @@ void add_operands_or_die(protocol::Request& request, const std::vector<std::stri
 void trace(bool sent, const Address& peer, protocol::Bytes datagram, protocol::Format format) {
   const std::string meaning =
       sent ? protocol::describe_request(datagram) : protocol::describe_reply(datagram, format);
-  std::cerr << "client: "
+  std::cerr << cli::program() << ": "
             << cli::trace_line(sent ? "to" : "from", peer, datagram, datagram.size(), meaning)
             << '\n';
 }
@@ -164,13 +202,15 @@ int report(const client::CallResult& r, const client::CallOptions& options) {
   const std::string peer = r.peer.to_string();
   switch (r.status) {
     case client::CallStatus::success:
-      std::cout << "Result: " << r.value << std::endl;
+      // Not flushed here: the check of stdout at exit (cli::start_program) flushes it and
+      // turns a result that could not be written into kExitSystem, with the reason.
+      std::cout << "Result: " << r.value << '\n';
       return kExitOk;
     case client::CallStatus::error_reply: {
       const std::span<const std::byte> reason(reinterpret_cast<const std::byte*>(r.reason.data()),
                                               r.reason.size());
       const std::string text = printable_or_empty(reason);
-      std::cerr << "client: server " << peer << " answered with an error"
+      std::cerr << cli::program() << ": server " << peer << " answered with an error"
                 << (r.reason.empty() ? " (no reason given)"
                     : text.empty()   ? " (reason not printable: " + course_hex(reason) + ")"
                                      : ": " + text)
@@ -178,16 +218,16 @@ int report(const client::CallResult& r, const client::CallOptions& options) {
       return kExitErrorReply;
     }
     case client::CallStatus::malformed:
-      std::cerr << "client: malformed reply from " << peer << ": "
+      std::cerr << cli::program() << ": malformed reply from " << peer << ": "
                 << protocol::to_string(r.malformed)
                 << (r.reply.empty() ? "" : " (" + course_hex(r.reply) + ")") << '\n';
       return kExitMalformed;
     case client::CallStatus::refused:
-      std::cerr << "client: no reply from " << peer
+      std::cerr << cli::program() << ": no reply from " << peer
                 << ": connection refused (is a server running there?)\n";
       return kExitNoReply;
     case client::CallStatus::no_reply:
-      std::cerr << "client: no reply from " << peer << " after " << r.tries
+      std::cerr << cli::program() << ": no reply from " << peer << " after " << r.tries
                 << (r.tries == 1 ? " try" : " tries") << " (timeout " << options.timeout.count()
                 << " ms, doubling up to " << options.max_timeout.count() << " ms)\n";
       return kExitNoReply;
@@ -198,7 +238,7 @@ int report(const client::CallResult& r, const client::CallOptions& options) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  cli::set_program("client");
+  cli::start_program(argv[0], kExitSystem);
   Config c = parse(argc, argv);
   if (!c.have_op) cli::usage_error("missing -op OP (+ or *)");
   const auto& pos = c.positionals;
@@ -210,23 +250,22 @@ int main(int argc, char** argv) {
   if (candidates.front().port() == 0 && !candidates.front().is_unix()) {
     cli::usage_error("invalid port '0': a server cannot listen there");
   }
-  std::optional<capture::PcapWriter> pcap;
+  Capture capture;
   if (!c.pcap_path.empty()) {
     auto writer = capture::PcapWriter::open(c.pcap_path, capture::link_for(candidates.front()));
     if (!writer) cli::die(writer.error().message(), kExitSystem);
-    pcap.emplace(std::move(*writer));
+    capture.writer.emplace(std::move(*writer));
   }
-  if (c.verbose || pcap) {
-    c.call.trace = [&c, &pcap](bool sent, const Address& local, const Address& peer,
-                               protocol::Bytes d) {
+  if (c.verbose || capture.writer) {
+    c.call.trace = [&c, &capture](bool sent, const Address& local, const Address& peer,
+                                  protocol::Bytes d) {
       if (c.verbose) trace(sent, peer, d, c.request.format);
-      if (pcap) {
-        const auto now = std::chrono::system_clock::now();
-        (void)(sent ? pcap->write(local, peer, d, now) : pcap->write(peer, local, d, now));
-      }
+      capture.record(sent, local, peer, d);
     };
   }
   auto result = client::call_first(candidates, c.request, c.call);
   if (!result) cli::die(result.error().message(), kExitSystem);
-  return report(*result, c.call);
+  const int status = report(*result, c.call);
+  const bool captured = capture.finish();
+  return status == kExitOk && !captured ? kExitSystem : status;
 }

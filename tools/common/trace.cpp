@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tools/common/trace.cpp -- implementation of tools/common/trace.hpp.
 #include "trace.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tools/common/trace.hpp -- internal to tools/.
 // The one shape of a -v trace line, shared by every program:
 //   "from [::1]:5000, 21 bytes: 0x0 0x0 ... | sum, integer, 5 integers: 1 3 5 7 9"

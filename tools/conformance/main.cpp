@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tools/conformance/main.cpp -- the `conformance` program: parse the command line, run the
 // server checks against a live server or the client checks against a client program, print
 // the PASS/FAIL table or JSON. Single-threaded; the checks are src/conformance.
@@ -28,25 +29,28 @@ constexpr int kExitCannotRun = 3;
 constexpr milliseconds kServerTimeout{1000};
 constexpr milliseconds kClientTimeout{10000};
 
-constexpr const char* kHelp = R"(Usage: conformance [options] server HOST PORT
-       conformance [options] server unix:PATH
-       conformance [options] client -- CMD [ARGS...]
+constexpr const char* kHelp = R"(Usage: %prog% [options] server HOST PORT
+  or:  %prog% [options] server unix:PATH
+  or:  %prog% [options] client -- CMD [ARGS...]
 Check a calc server or client against every rule of the protocol
-(docs/PROTOCOL.md, rules P-1 to P-13) and print a PASS/FAIL table.
+(docs/PROTOCOL.md, rules P-1 to P-14) and print a PASS/FAIL table.
 
-server HOST PORT   send the server under test requests over UDP (HOST: '::1',
-                   '127.0.0.1', a name: its first address) or a Unix-domain
-                   socket (unix:PATH, unix:@NAME): the course's examples, each
-                   opcode in both formats, unused bits set, wrap-around, 1, 64
-                   and 65 integers, bad lengths, empty datagrams, reply sizes,
-                   many clients at once, and whether it still answers after
-client -- CMD ARGS run the client under test once per check, as the course's
-                   command line reads: CMD ARGS... -op OP [-s] HOST PORT INT...
-                   against a scripted server that answers with chosen bytes
-                   (right, unused bits set, error, malformed, the first request
-                   ignored, nothing listening); a success must print
-                   "Result: N" on stdout and exit 0, anything else must exit
-                   non-zero without a result
+  server HOST PORT   send the server under test requests over UDP (HOST:
+                     '::1', '127.0.0.1', a name: its first address;
+                     'fe80::1%eth0': a link-local address with its interface;
+                     '[::1]') or a Unix-domain socket (unix:PATH, unix:@NAME):
+                     the course's examples, each opcode in both formats, unused
+                     bits set, wrap-around, 1, 64 and 65 integers, bad lengths,
+                     empty datagrams, reply sizes, many clients at once, and
+                     whether it still answers after all of them
+  client -- CMD ARGS
+                     run the client under test once per check, as the course's
+                     command line reads: CMD ARGS... -op OP [-s] HOST PORT
+                     INT... against a scripted server that answers with chosen
+                     bytes (right, unused bits set, error, malformed, the first
+                     request ignored, nothing listening); a success must print
+                     "Result: N" on stdout and exit 0, anything else must exit
+                     non-zero without a result
 
 Options:
   -t, --timeout MS  per check: how long to wait for a reply (server mode,
@@ -54,7 +58,8 @@ Options:
                     for the client to exit (client mode, default 10000; then
                     it is killed by pid and the check fails)
       --host ADDR   client mode: the numeric address the scripted server binds
-                    and the client is given as HOST (default ::1)
+                    and the client is given as HOST (default ::1; link-local:
+                    fe80::1%INTERFACE)
       --clients N   server mode: sockets in flight at once in the many-clients
                     check (default 32, 1..1000)
       --json        print one JSON document instead of the table (schema
@@ -73,13 +78,18 @@ Exit status:
   0  every check passed (warnings allowed)
   1  at least one check failed (or was skipped because the server is silent)
   2  usage error
-  3  cannot run the checks: no socket, or CMD cannot be started
+  3  cannot run the checks: no socket, or CMD cannot be started; or the
+     report cannot be written to stdout
 
 Examples:
-  conformance server ::1 10000
-  conformance --json server unix:/tmp/calc.sock
-  conformance client -- ./client
-  conformance --timeout 3000 client -- python3 my_client.py
+  %prog% server ::1 10000
+                     check the server on [::1]:10000
+  %prog% --json server unix:/tmp/calc.sock
+                     check the server on a Unix socket, report in JSON
+  %prog% client -- %prog:client%
+                     check our own client
+  %prog% --timeout 3000 client -- python3 my_client.py
+                     check a client written in Python, 3 s a run
 )";
 
 struct Config {
@@ -171,6 +181,7 @@ std::function<void(const conformance::CheckOutcome&)> row_printer(const Config& 
     if (!printed) std::cout << header;
     printed = true;
     std::cout << conformance::table_row(o) << std::flush;
+    cli::exit_if_stdout_failed();  // nobody reads the table any more: stop the checks
   };
 }
 
@@ -214,7 +225,9 @@ int run_client(const Config& c) {
   }
   auto host = Address::resolve(c.host, 0, Purpose::bind);
   if (!host || is_unix_spec(c.host)) {
-    cli::usage_error("invalid --host '" + c.host + "': give a numeric local address such as ::1");
+    cli::usage_error(
+        "invalid --host '" + c.host + "': " +
+        (host ? std::string("give a numeric local address such as ::1") : host.error().context));
   }
   conformance::ClientOptions options;
   options.timeout = c.timeout.value_or(kClientTimeout);
@@ -232,7 +245,7 @@ int run_client(const Config& c) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  cli::set_program("conformance");
+  cli::start_program(argv[0], kExitCannotRun);
   const Config c = parse(argc, argv);
   const std::string mode = c.positionals.empty() ? "" : c.positionals[0];
   if (c.list) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tools/linksim/main.cpp -- the `linksim` program: parse the command line into RelayOptions,
 // print every effective parameter and the seed, relay until SIGINT or SIGTERM, print a summary.
 // Single-threaded; the work is done by linksim::Relay.
@@ -28,60 +29,71 @@ using linksim::Direction;
 constexpr int kExitFailure = 1;
 
 constexpr const char* kHelp =
-    R"(Usage: linksim [options] LISTEN_ADDR LISTEN_PORT SERVER_ADDR SERVER_PORT
+    R"(Usage: %prog% [options] LISTEN_ADDR LISTEN_PORT SERVER_ADDR SERVER_PORT
 Relay UDP datagrams between calc clients and a server, losing, duplicating,
 reordering, delaying, corrupting and cutting them on purpose.
 
   LISTEN_ADDR    address or name clients send to: '::1', '127.0.0.1', '::'
                  (IPv6 and IPv4, dual stack), 'localhost', ...
   LISTEN_PORT    UDP port, 0..65535; 0 takes a free port (printed at start)
-  SERVER_ADDR    the server's address or name (its first address is used)
+  SERVER_ADDR    the server's address or name (its first address is used);
+                 either address may be link-local with its interface,
+                 'fe80::1%eth0', and an IPv6 one bracketed, '[::1]'
   SERVER_PORT    the server's UDP port, 1..65535
 
 Faults (PCT: a percentage 0..100, decimals allowed; MS: milliseconds 0..60000).
 Each applies to the directions chosen by the last --direction before it:
       --direction DIR    forward (client -> server), reverse (server -> client)
                          or both (the default)
-  -l, --loss PCT         drop the datagram                          (default 0)
+  -l, --loss PCT         drop the datagram (default 0)
       --dup PCT          send it twice; the copy gets its own jitter (default 0)
       --reorder PCT      hold it back until the next datagram of the same
                          client and direction has gone, or --reorder-hold
-                         passed                                     (default 0)
-  -d, --delay MS         delay every datagram                       (default 0)
-  -j, --jitter MS        add a uniform 0..MS more to each copy      (default 0)
-  -e, --corrupt PCT      xor one random byte with a random non-zero mask
-                         (the course's error rate)                  (default 0)
+                         passed (default 0)
+  -d, --delay MS         delay every datagram (default 0)
+  -j, --jitter MS        add a uniform 0..MS more to each copy (default 0)
+  -e, --corrupt PCT      xor one random byte with a random non-zero mask (the
+                         course's error rate; default 0)
   -c, --cut PCT          truncate to a random shorter length, 0..size-1
-                                                                    (default 0)
+                         (default 0)
 Faults are drawn in the order loss, cut, corrupt, dup, reorder, delay.
 
 Other options:
   -s, --seed N           seed of the random decisions, 0..2^64-1 (default: a
                          random one, printed so that a run can be replayed)
       --reorder-hold MS  longest hold of a reordered datagram, 1..60000
-                                                                  (default 100)
+                         (default 100)
       --idle-timeout S   close a client's flow after S seconds without
-                         traffic, 0.001..86400, decimals allowed   (default 60)
+                         traffic, 0.001..86400, decimals allowed (default 60)
       --max-flows N      clients relayed at once, 1..1000000; a new client
-                         evicts the least recently active one    (default 1024)
+                         evicts the least recently active one (default 1024)
       --max-held N       copies waiting (delayed or reordered) at once,
-                         1..10000000; more are dropped and counted (default 10000)
-      --max-held-bytes N bytes of those copies, 1..2^32    (default 67108864)
+                         1..10000000; more are dropped and counted (default
+                         10000)
+      --max-held-bytes N
+                         bytes of those copies, 1..2^32 (default 67108864)
       --poll             use poll(2) instead of epoll
-      --pcap FILE        write every datagram received and sent, on both sides,
-                         to FILE, a pcap capture Wireshark reads (no root needed)
+      --pcap FILE        write every datagram received and sent, on both
+                         sides, to FILE, a pcap capture Wireshark reads (no
+                         root needed)
   -v, --verbose          log every datagram: direction, client, bytes in hex,
                          meaning, decision; and every flow created or closed
   -h, --help             show this help and exit
   -V, --version          show the version and exit
 
-Every client address gets its own upstream socket to the server, so each reply
-goes back to the client that asked. SIGINT or SIGTERM stops linksim: it prints
-its counters per direction and exits 0. Exit status 1: cannot start; 2: usage.
+At start, %prog% prints each direction's faults, its other settings and the
+seed, then the address it listens on. Every client address gets its own
+upstream socket to the server, so each reply goes back to the client that
+asked. SIGINT or SIGTERM stops it: it prints its counters per direction and
+exits 0. Exit status 1: cannot start; 2: usage.
 
 Course link_sim options: -l loss, -d delay, -j jitter, -e corruption (error
 rate), -c cut, -s seed.
-Example:  linksim --seed 7 -l 30 --dup 10 -j 20 ::1 0 ::1 10000
+
+Examples:
+  %prog% --seed 7 -l 30 --dup 10 -j 20 ::1 0 ::1 10000
+                         30 % loss, 10 % duplicates and 0..20 ms of jitter each
+                         way, between a free port and a server on port 10000
 )";
 
 linksim::Relay* g_relay = nullptr;
@@ -110,7 +122,7 @@ void capture_datagram(const linksim::WireRecord& r) {
                         : g_pcap->write(r.from, r.to, r.bytes, now);
   if (!st && !failed) {
     failed = true;
-    std::cerr << "linksim: " << st.error().message() << "; the capture stops here\n";
+    std::cerr << cli::program() << ": " << st.error().message() << "; the capture stops here\n";
   }
 }
 
@@ -303,7 +315,8 @@ void raise_fd_limit(std::size_t max_flows) {
   lim.rlim_cur = lim.rlim_max == RLIM_INFINITY ? want : std::min(want, lim.rlim_max);
   setrlimit(RLIMIT_NOFILE, &lim);
   if (lim.rlim_cur < want) {
-    std::cerr << "linksim: warning: only " << lim.rlim_cur << " file descriptors allowed: fewer"
+    std::cerr << cli::program() << ": warning: only " << lim.rlim_cur
+              << " file descriptors allowed: fewer"
               << " flows than --max-flows " << max_flows << " fit (the oldest make way)\n";
   }
 }
@@ -312,7 +325,7 @@ void trace(const linksim::TraceRecord& r) {
   const bool forward = r.direction == Direction::forward;
   const std::string meaning = forward ? protocol::describe_request(r.bytes, r.wire_length)
                                       : protocol::describe_reply(r.bytes, r.format);
-  std::cerr << "linksim: "
+  std::cerr << cli::program() << ": "
             << cli::trace_line(forward ? "forward from" : "reverse to", r.peer, r.bytes,
                                r.wire_length, meaning)
             << " => " << r.action << '\n';
@@ -320,23 +333,24 @@ void trace(const linksim::TraceRecord& r) {
 
 void print_parameters(const linksim::RelayOptions& o, std::uint64_t seed, bool seed_given) {
   for (Direction d : {Direction::forward, Direction::reverse}) {
-    std::cerr << "linksim: " << linksim::direction_label(d) << ": "
+    std::cerr << cli::program() << ": " << linksim::direction_label(d) << ": "
               << linksim::to_string(o.faults[linksim::as_index(d)]) << '\n';
   }
   char idle[32];
   std::snprintf(idle, sizeof idle, "%g", static_cast<double>(o.idle_timeout.count()) / 1000.0);
-  std::cerr << "linksim: reorder hold " << o.reorder_hold.count() << " ms; flows: at most "
-            << o.max_flows << ", idle timeout " << idle << " s; held copies: at most " << o.max_held
-            << " and " << o.max_held_bytes << " bytes; poller "
-            << (o.poller == linksim::PollerKind::epoll ? "epoll" : "poll") << '\n';
-  std::cerr << "linksim: seed " << seed << (seed_given ? "" : " (random)")
+  std::cerr << cli::program() << ": reorder hold " << o.reorder_hold.count()
+            << " ms; flows: at most " << o.max_flows << ", idle timeout " << idle
+            << " s; held copies: at most " << o.max_held << " and " << o.max_held_bytes
+            << " bytes; poller " << (o.poller == linksim::PollerKind::epoll ? "epoll" : "poll")
+            << '\n';
+  std::cerr << cli::program() << ": seed " << seed << (seed_given ? "" : " (random)")
             << "; replay with --seed " << seed << '\n';
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  cli::set_program("linksim");
+  cli::start_program(argv[0], kExitFailure);
   Config c = parse(argc, argv);
   const auto& pos = c.positionals;
   if (pos.size() < 4) {
@@ -344,7 +358,7 @@ int main(int argc, char** argv) {
   }
   if (pos.size() > 4) cli::usage_error("unexpected argument '" + pos[4] + "'");
   if (is_unix_spec(pos[0]) || is_unix_spec(pos[2])) {
-    cli::usage_error("linksim relays UDP only: give IP addresses or host names");
+    cli::usage_error(cli::program() + " relays UDP only: give IP addresses or host names");
   }
   c.relay.listen = cli::resolve_or_die(pos[0], &pos[1], Purpose::bind);
   const auto servers = cli::resolve_or_die(pos[2], &pos[3], Purpose::connect);
@@ -355,7 +369,9 @@ int main(int argc, char** argv) {
   c.relay.seed = seed_given ? *c.seed : random_seed();
   if (c.verbose) {
     c.relay.trace = trace;
-    c.relay.log = [](const std::string& line) { std::cerr << "linksim: " << line << '\n'; };
+    c.relay.log = [](const std::string& line) {
+      std::cerr << cli::program() << ": " << line << '\n';
+    };
   }
   if (!c.pcap_path.empty()) {
     auto writer = capture::PcapWriter::open(c.pcap_path, capture::Link::ip);
@@ -371,24 +387,25 @@ int main(int argc, char** argv) {
   g_relay = &*relay;
   cli::on_signal(SIGINT, on_stop);
   cli::on_signal(SIGTERM, on_stop);
-  std::cerr << "linksim: listening on " << relay->local_address().to_string() << ", forwarding to "
-            << relay->server_address().to_string() << std::endl;
+  std::cerr << cli::program() << ": listening on " << relay->local_address().to_string()
+            << ", forwarding to " << relay->server_address().to_string() << std::endl;
 
   const Status st = relay->run();
   if (g_pcap) {
     const std::uint64_t records = g_pcap->records();
     if (const Status closed = g_pcap->close(); !closed) {
-      std::cerr << "linksim: " << closed.error().message() << '\n';
+      std::cerr << cli::program() << ": " << closed.error().message() << '\n';
     } else {
-      std::cerr << "linksim: wrote " << records << " datagrams to " << g_pcap->path() << '\n';
+      std::cerr << cli::program() << ": wrote " << records << " datagrams to " << g_pcap->path()
+                << '\n';
     }
   }
   const linksim::RelayStats& s = relay->stats();
-  std::cerr << "linksim: stopped\n";
+  std::cerr << cli::program() << ": stopped\n";
   for (Direction d : {Direction::forward, Direction::reverse}) {
-    std::cerr << "linksim: " << linksim::summary_line(d, s[d]) << '\n';
+    std::cerr << cli::program() << ": " << linksim::summary_line(d, s[d]) << '\n';
   }
-  std::cerr << "linksim: " << linksim::summary_line(s.flows, s.held_now) << std::endl;
+  std::cerr << cli::program() << ": " << linksim::summary_line(s.flows, s.held_now) << std::endl;
   if (!st) cli::die(st.error().message(), kExitFailure);
   return 0;
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tools/loadgen/main.cpp -- the `loadgen` program: parse the command line, run the load
 // generator (loadgen::run), print the report. Single-threaded; SIGINT ends the measured phase
 // early and still prints the report.
@@ -23,13 +24,15 @@ using namespace sockcalc;
 constexpr int kExitFailed = 1;
 constexpr int kExitSystem = 3;
 
-constexpr const char* kHelp = R"help(Usage: loadgen [options] HOST PORT
-       loadgen [options] unix:PATH
+constexpr const char* kHelp = R"help(Usage: %prog% [options] HOST PORT
+  or:  %prog% [options] unix:PATH
 Load a calc server with K concurrent requests (one in flight per socket), check
 every reply against the expected result, and report throughput, latency
 percentiles and CPU cost.
 
-  HOST PORT      the server: '::1', '127.0.0.1', a name (its first address)
+  HOST PORT      the server: '::1', '127.0.0.1', a name (its first address);
+                 a link-local address with its interface, 'fe80::1%eth0'; an
+                 IPv6 address may be bracketed, '[::1]', as programs print it
   unix:PATH      a server on a Unix-domain socket (unix:@NAME: abstract name)
 
 Load:
@@ -46,7 +49,8 @@ Load:
                        timeout and is sent again, same bytes (default 200)
 
 Requests (calc):
-  -o, --op OP          '+' (sum), '*' (product) or mix (default mix)
+  -o, --op OP          '+' or 'sum', '*', 'x' or 'product', or 'mix' (the
+                       default: sums and products)
   -f, --format F       int, string or mix: the result format asked (default mix)
   -n, --count N|A-B    integers per request, or a range drawn uniformly
                        (1..64; default 1-8)
@@ -56,10 +60,13 @@ Requests (calc):
                        the echoed sequence number and flags are checked)
 
 Report:
-      --server-pid PID also report the server's CPU time per reply, from
+      --server-pid PID
+                       also report the server's CPU time per reply, from
                        /proc/PID/stat, and its user/system split
       --json           print one JSON object with every figure instead of text
-      --max-timeouts N fail (exit 1) on more than N timeouts (default: no limit)
+      --max-timeouts N
+                       fail (exit 1) on more than N timeouts (default: no
+                       limit)
   -h, --help           show this help and exit
   -V, --version        show the version and exit
 
@@ -75,12 +82,16 @@ Exit status:
   1  a wrong, error or malformed reply was seen; or no ok reply at all; or more
      timeouts than --max-timeouts
   2  usage error
-  3  cannot run: no socket, epoll or timer
+  3  cannot run: no socket, epoll or timer; or the report cannot be written
+     to stdout
 
 Examples:
-  loadgen -c 16 -d 5 ::1 10000
-  loadgen -c 16 --server-pid "$(pidof server)" --json ::1 10000
-  loadgen -c 16 --sockperf 127.0.0.1 11111   (against: sockperf server -p 11111)
+  %prog% -c 16 -d 5 ::1 10000
+                       16 requests in flight for 5 s to [::1]:10000
+  %prog% -c 16 --server-pid "$(pidof %prog:server%)" --json ::1 10000
+                       the same, with the server's CPU time, as JSON
+  %prog% -c 16 --sockperf 127.0.0.1 11111
+                       the same load against `sockperf server -p 11111`
 )help";
 
 std::atomic<bool> g_stop{false};
@@ -125,7 +136,8 @@ loadgen::OpMix parse_op_or_die(std::string_view text) {
   if (text == "+" || text == "sum") return loadgen::OpMix::sum;
   if (text == "*" || text == "x" || text == "product") return loadgen::OpMix::product;
   if (text == "mix") return loadgen::OpMix::mix;
-  cli::usage_error("invalid operation '" + std::string(text) + "': must be +, * or mix");
+  cli::usage_error("invalid operation '" + std::string(text) +
+                   "': must be +, sum, *, x, product or mix");
 }
 
 loadgen::FormatMix parse_format_or_die(std::string_view text) {
@@ -244,7 +256,7 @@ Options parse(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  cli::set_program("loadgen");
+  cli::start_program(argv[0], kExitSystem);
   Options o = parse(argc, argv);
   const auto& pos = o.positionals;
   if (pos.empty()) cli::usage_error("missing HOST and PORT (or unix:PATH)");

@@ -1,12 +1,15 @@
+// SPDX-License-Identifier: MIT
 // tools/server/main.cpp -- the `server` program: parse the command line, bind, serve until
 // SIGINT or SIGTERM. The work is done by server::Server's workers; this file only configures
 // it and turns signals into requests.
 #include <getopt.h>
+#include <grp.h>
 #include <signal.h>
 
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <iostream>
@@ -27,42 +30,68 @@ namespace {
 using namespace sockcalc;
 
 constexpr int kExitFailure = 1;
+// The send buffer of a Unix socket unless --send-buffer says otherwise: the kernel doubles it
+// for its bookkeeping, and a small reply costs 768 bytes of it, so 8 MiB hold 10922 replies not
+// read yet (docs/SERVICE.md). Past net.core.wmem_max only as root; otherwise capped there.
+constexpr int kUnixSendBuffer = 4 << 20;
 
-constexpr const char* kHelp = R"(Usage: server [options] ADDRESS PORT
-       server [options] unix:PATH
-       server [options]       (socket activation: serve the socket passed as fd 3)
+constexpr const char* kHelp = R"(Usage: %prog% [options] ADDRESS PORT
+  or:  %prog% [options] unix:PATH
+  or:  %prog% [options]   (socket activation: serves the socket passed as fd 3)
 Answer calc requests (sum or product of 1 to 64 unsigned 32-bit integers) over UDP
 or a Unix-domain datagram socket, until SIGINT or SIGTERM.
 
-  ADDRESS        address or host name to listen on: '::' (every IPv6 and IPv4
-                 address, dual stack), '::1', '0.0.0.0', '127.0.0.1', a name
-  PORT           UDP port, 0..65535; 0 takes a free port
-  unix:PATH      a Unix-domain socket file (removed on exit); unix:@NAME for
-                 an abstract name
+  ADDRESS           address or host name to listen on: '::' (every IPv6 and
+                    IPv4 address, dual stack), '::1', '0.0.0.0', '127.0.0.1', a
+                    name; a link-local address with its interface,
+                    'fe80::1%eth0'. An IPv6 address may be bracketed, '[::1]',
+                    as it is printed
+  PORT              UDP port, 0..65535; 0 takes a free port
+  unix:PATH         a Unix-domain socket file (removed on exit if it is still
+                    the socket this server made); unix:@NAME for an abstract
+                    name. A name's bytes outside printable ASCII are printed,
+                    and may be written, as \xHH; a backslash as \\
 
 Options:
-  -t, --threads N  workers (default: the number of CPUs, %CPUS% here). Over UDP each
-                 has its own SO_REUSEPORT socket; a Unix socket is shared
-      --engine E   'batch' (default): recvmmsg/sendmmsg, up to --batch datagrams
-                 a call; 'simple': the course's loop, one recvfrom and one
-                 sendto per datagram
-      --batch N    datagrams per recvmmsg/sendmmsg call, 1..1024 (default 32)
-      --busy-poll  workers spin instead of sleeping: the lowest latency, at the
-                 price of one busy core per worker
+  -t, --threads N   workers (default: one per CPU). Over UDP each has its own
+                    SO_REUSEPORT socket; a Unix socket is shared
+      --engine E    'batch' (default): recvmmsg/sendmmsg, up to --batch
+                    datagrams a call; 'simple': the course's loop, one recvfrom
+                    and one sendto per datagram
+      --batch N     datagrams per recvmmsg/sendmmsg call, 1..1024 (default 32)
+      --busy-poll   workers spin instead of sleeping: the lowest latency, at
+                    the price of one busy core per worker
       --recv-buffer BYTES
-                 each socket's receive buffer, 4096..1073741824 (default: the
-                 system's, net.core.rmem_default, ~200 small datagrams); above
-                 net.core.rmem_max only for root. Room for bursts of requests
+                    each socket's receive buffer, 4096..1073741824 (default:
+                    the system's, net.core.rmem_default: 256 small
+                    requests); above net.core.rmem_max only for root. Room
+                    for bursts of requests
+      --send-buffer BYTES
+                    each socket's send buffer, 4096..1073741824 (default: the
+                    system's, net.core.wmem_default; 4194304 for a Unix socket,
+                    which stays charged with every reply a client has not read
+                    yet: room for ~10000 of them); above net.core.wmem_max only
+                    for root
+      --socket-mode MODE
+                    unix:PATH only: the socket file's permissions, in octal
+                    (0660: the owner and the group may connect, no one else).
+                    Default: as the umask gives
+      --socket-group GROUP
+                    unix:PATH only: the socket file's group, a name or a number
+                    (the server must be root or a member). Default: the
+                    server's
       --rate-limit N
-                 serve at most N requests a second per source IP address and
-                 worker (token bucket, bursts of N); the rest are dropped
-                 unanswered and counted. Default: no limit
-  -v, --verbose  log every request and reply: peer, bytes in hex, meaning
-      --pcap FILE  write every datagram received and sent to FILE, a pcap
-                 capture Wireshark opens (no capture rights needed;
-                 docs/WIRESHARK.md)
-  -h, --help     show this help and exit
-  -V, --version  show the version and exit
+                    serve at most N requests a second per source IP address
+                    and worker (token bucket, bursts of N); the rest are
+                    dropped unanswered and counted. Sources share 65536 hashed
+                    buckets a worker: a collision only makes the limit
+                    stricter. Default: no limit
+  -v, --verbose     log every request and reply: peer, bytes in hex, meaning
+      --pcap FILE   write every datagram received and sent to FILE, a pcap
+                    capture Wireshark opens (no capture rights needed;
+                    docs/WIRESHARK.md)
+  -h, --help        show this help and exit
+  -V, --version     show the version and exit
 
 Socket activation: started with no ADDRESS by a service manager (systemd) that
 passes one bound datagram socket (LISTEN_FDS=1, LISTEN_PID=the server's pid),
@@ -72,23 +101,24 @@ socket, ADDRESS is required. docs/SERVICE.md has the systemd units.
 
 One line on stderr tells where the server listens, with the real port.
 SIGUSR1 logs the counters; they are logged on exit too. The log is one line per
-event on stderr, each starting with "server: ", no colour, no timestamp (a
-journal adds its own).
+event on stderr, each starting with "%prog%: ", no colour, no timestamp (a
+journal adds its own); a byte a peer chose (in its Unix name) that is not
+printable ASCII is written \xHH, so no peer can break or colour a line. A line
+that cannot be written (stderr closed, or its reader gone) is dropped; the
+server goes on serving. So does a failed --pcap write (a full disk): said
+once, it ends the capture, not the service.
 
 Exit status: 0 after SIGINT/SIGTERM, 1 when it cannot start, 2 usage error.
-Example:  server :: 10000
-)";
 
-void print_help() {
-  std::string text = kHelp;
-  const auto at = text.find("%CPUS%");
-  text.replace(at, 6, std::to_string(std::thread::hardware_concurrency()));
-  std::cout << text;
-}
+Examples:
+  %prog% :: 10000   every address, IPv6 and IPv4, UDP port 10000
+  %prog% --socket-mode 0660 unix:/run/calc/calc.sock
+                    a socket file only its owner and group may use
+)";
 
 // One write(2) per line, so that lines from several workers never interleave.
 void write_line(const std::string& line) {
-  const std::string out = "server: " + line + "\n";
+  const std::string out = cli::program() + ": " + line + "\n";
   [[maybe_unused]] const ssize_t n = ::write(STDERR_FILENO, out.data(), out.size());
 }
 
@@ -115,14 +145,24 @@ struct Capture {
   Address local;
 
   void record(const server::TapRecord& r) {
-    if (!writer) return;
+    if (!writer || failed.load(std::memory_order_relaxed)) return;
     const auto now = std::chrono::system_clock::now();
+    // On a wildcard address, the server's side is the address the request was sent to.
+    const Address side =
+        r.local != nullptr && !r.local->empty() ? r.local->address(local.port()) : local;
+    Status written = Ok{};
     if (r.event == server::TapEvent::received) {
-      (void)writer->write_truncated(r.peer, local, r.bytes, r.wire_length, now);
+      written = writer->write_truncated(r.peer, side, r.bytes, r.wire_length, now);
     } else if (r.event == server::TapEvent::sent) {
-      (void)writer->write(local, r.peer, r.bytes, now);
+      written = writer->write(side, r.peer, r.bytes, now);
+    }
+    // A failed write (a full disk) ends the capture, not the service: said once, by the first
+    // worker that sees it (the writer refuses every later record).
+    if (!written && !failed.exchange(true)) {
+      write_line(written.error().message() + "; the capture stops here");
     }
   }
+  std::atomic<bool> failed{false};
 };
 Capture g_capture;
 
@@ -158,6 +198,34 @@ server::Engine parse_engine_or_die(std::string_view text) {
   cli::usage_error("invalid engine '" + std::string(text) + "': must be batch or simple");
 }
 
+// --socket-mode: octal permission bits, 0..0777 (no set-id or sticky bit: they mean nothing
+// on a socket).
+mode_t parse_mode_or_die(std::string_view text) {
+  const bool octal = !text.empty() && text.size() <= 4 &&
+                     text.find_first_not_of("01234567") == std::string_view::npos;
+  const unsigned long mode = octal ? std::stoul(std::string(text), nullptr, 8) : 01000;
+  if (mode > 0777) {
+    cli::usage_error("invalid socket mode '" + std::string(text) +
+                     "': must be octal permission bits 0..0777, such as 0660");
+  }
+  return static_cast<mode_t>(mode);
+}
+
+// --socket-group: a group name, or a number.
+gid_t parse_group_or_die(const char* text) {
+  std::vector<char> buffer(16384);
+  group entry{};
+  group* found = nullptr;
+  if (::getgrnam_r(text, &entry, buffer.data(), buffer.size(), &found) == 0 && found) {
+    return found->gr_gid;
+  }
+  const std::string_view name(text);
+  if (!name.empty() && name.find_first_not_of("0123456789") == std::string_view::npos) {
+    return static_cast<gid_t>(cli::parse_number_or_die(name, "group", 0, 0xfffffffe));
+  }
+  cli::usage_error("unknown group '" + std::string(name) + "'");
+}
+
 Config parse(int argc, char** argv) {
   static const option kLong[] = {{"verbose", no_argument, nullptr, 'v'},
                                  {"threads", required_argument, nullptr, 't'},
@@ -168,6 +236,9 @@ Config parse(int argc, char** argv) {
                                  {"rate-limit", required_argument, nullptr, 'R'},
                                  {"help", no_argument, nullptr, 'h'},
                                  {"recv-buffer", required_argument, nullptr, 'F'},
+                                 {"send-buffer", required_argument, nullptr, 'O'},
+                                 {"socket-mode", required_argument, nullptr, 'M'},
+                                 {"socket-group", required_argument, nullptr, 'G'},
                                  {"version", no_argument, nullptr, 'V'},
                                  {nullptr, 0, nullptr, 0}};
   Config c;
@@ -204,11 +275,18 @@ Config parse(int argc, char** argv) {
         c.options.socket.recv_buffer =
             static_cast<int>(cli::parse_number_or_die(optarg, "receive buffer", 4096, 1 << 30));
         break;
-      case 'h':
-        print_help();
-        std::exit(0);
+      case 'O':
+        c.options.socket.send_buffer =
+            static_cast<int>(cli::parse_number_or_die(optarg, "send buffer", 4096, 1 << 30));
+        break;
+      case 'M':
+        c.options.socket.file_mode = parse_mode_or_die(optarg);
+        break;
+      case 'G':
+        c.options.socket.file_group = parse_group_or_die(optarg);
+        break;
       default:
-        cli::finish_option(opt, "", argv);  // --version, or a usage error: exits
+        cli::finish_option(opt, kHelp, argv);  // --help, --version, or a usage error: exits
     }
   }
   for (int i = optind; i < argc; ++i) c.positionals.emplace_back(argv[i]);
@@ -235,8 +313,23 @@ DatagramSocket passed_socket_or_die() {
 // Binds the address of the command line, or adopts the socket passed by socket activation.
 Result<server::Server> make_server(const std::vector<std::string>& pos,
                                    server::ServerOptions options) {
+  const bool file_options = options.socket.file_mode || options.socket.file_group;
+  if (pos.empty() && file_options) {
+    cli::usage_error(
+        "--socket-mode and --socket-group need unix:PATH; a passed socket's file "
+        "belongs to the service manager (SocketMode=, SocketGroup=)");
+  }
   if (pos.empty()) return server::Server::adopt(passed_socket_or_die(), std::move(options));
   const bool unix_socket = is_unix_spec(pos[0]);
+  if (file_options && (!unix_socket || pos[0].starts_with("unix:@"))) {
+    cli::usage_error("--socket-mode and --socket-group apply to a unix:PATH socket file, not to '" +
+                     pos[0] + "'");
+  }
+  // A Unix socket stays charged with every reply its clients have not read yet: the system's
+  // default (~277 small replies) lets a few careless clients stop it (docs/SERVICE.md).
+  if (unix_socket && options.socket.send_buffer == 0) {
+    options.socket.send_buffer = kUnixSendBuffer;
+  }
   if (pos.size() > (unix_socket ? 1u : 2u))
     cli::usage_error("unexpected argument '" + pos.back() + "'");
   const auto candidates =
@@ -247,7 +340,7 @@ Result<server::Server> make_server(const std::vector<std::string>& pos,
 }  // namespace
 
 int main(int argc, char** argv) {
-  cli::set_program("server");
+  cli::start_program(argv[0], kExitFailure);
   Config c = parse(argc, argv);
 
   const bool verbose = c.verbose;

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- tools/wireshark/calc.lua -- public: a Wireshark/tshark Lua plugin (docs/WIRESHARK.md).
 -- Dissects the calc protocol over UDP and in sockcalc's Unix-domain captures (LINKTYPE_USER0).
 -- Runs in Wireshark's dissection thread; its state is reset by calc.init on each new capture.
