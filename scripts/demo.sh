@@ -26,7 +26,7 @@ start() {
   ./server "$@" 2>"$work/$name.log" &
   pids+=($!)
   for _ in $(seq 50); do
-    listen=$(sed -n 's/^server: listening on //p' "$work/$name.log")
+    listen=$(sed -n 's/^server: listening on \([^ ]*\).*/\1/p' "$work/$name.log")
     [[ -n "$listen" ]] && break
     sleep 0.1
   done

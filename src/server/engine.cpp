@@ -152,6 +152,11 @@ void Server::request_report() {
   state_->control.waker.notify();
 }
 
+void Server::request_reload() {
+  state_->control.reload.store(true, std::memory_order_relaxed);
+  state_->control.waker.notify();
+}
+
 Stats Server::stats() const { return state_->total(); }
 
 Status Server::run() {
@@ -182,6 +187,7 @@ void Server::make_workers() {
   config.tap = &st.options.tap;
   // State lives on the heap: it stays put when the Server object is moved.
   config.on_report = [&st] { st.log("stats " + st.total().to_string()); };
+  config.on_reload = st.options.on_reload;
   const int count = std::max(1, st.options.threads);
   st.workers.clear();
   for (int i = 0; i < count; ++i) {

@@ -2,8 +2,8 @@
 // server/engine.hpp -- public.
 // Server: binds its sockets and serves them with one or more workers until asked to stop.
 // run() belongs to the thread that calls it (it starts the other workers' threads);
-// request_stop() and request_report() may be called from any thread or a signal handler;
-// stats() from any thread.
+// request_stop(), request_report() and request_reload() may be called from any thread or a signal
+// handler; stats() from any thread.
 #pragma once
 
 #include <cstddef>
@@ -66,6 +66,9 @@ struct ServerOptions {
   std::function<void(const TapRecord&)> tap;
   /// Receives each log line (without newline). Default: stderr, prefixed "server: ".
   std::function<void(const std::string&)> log;
+  /// Called by one worker, between two batches, after request_reload(): e.g. to reopen a
+  /// capture file that was rotated. The other workers go on serving meanwhile.
+  std::function<void()> on_reload;
 };
 
 class Server {
@@ -91,6 +94,7 @@ class Server {
 
   void request_stop();    // async-signal-safe
   void request_report();  // async-signal-safe: log the counters at a worker's next turn
+  void request_reload();  // async-signal-safe: run options.on_reload at a worker's next turn
 
   [[nodiscard]] const Address& local_address() const { return local_; }
   /// The counters summed over every worker; any thread, any time.

@@ -67,6 +67,10 @@ void Worker::check_requests() {
       config_.on_report) {
     config_.on_report();
   }
+  if (control_.reload.load(std::memory_order_relaxed) && control_.reload.exchange(false) &&
+      config_.on_reload) {
+    config_.on_reload();
+  }
 }
 
 void Worker::serve(std::size_t received) {

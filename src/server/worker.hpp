@@ -19,13 +19,14 @@ namespace sockcalc::server {
 
 struct TapRecord;
 
-/// What every worker of one server shares: the stop and report requests and the waker that
+/// What every worker of one server shares: the stop, report and reload requests and the waker that
 /// tells sleeping workers about them. The flags may be set from any thread or a signal handler.
 struct Control {
   explicit Control(Waker w) : waker(std::move(w)) {}
   Waker waker;
   std::atomic<bool> stop{false};
   std::atomic<bool> report{false};
+  std::atomic<bool> reload{false};
 };
 
 /// What an idle worker does until a datagram arrives.
@@ -50,6 +51,7 @@ struct WorkerConfig {
   double rate_limit = 0;
   const std::function<void(const TapRecord&)>* tap = nullptr;  // null or empty: no tap
   std::function<void()> on_report;  // called by the worker that takes a report request
+  std::function<void()> on_reload;  // called by the worker that takes a reload request
 };
 
 /// The longest an idle worker sleeps in its receive before it looks at the report flag

@@ -23,6 +23,7 @@
 namespace sockcalc::environment {
 namespace {
 
+using testing::listening_address;
 using testing::run_program;
 using testing::ServerProcess;
 using testing::TempDir;
@@ -42,7 +43,7 @@ TEST(CaptureFailure, ServerPastAFileSizeLimitSaysItOnceAndGoesOn) {
   ASSERT_TRUE(server) << server.error().message();
   const auto line = (*server)->wait_for_line("server: listening on ", kPatience);
   ASSERT_TRUE(line) << (*server)->report();
-  const auto address = Address::parse(*line);
+  const auto address = Address::parse(listening_address(*line));
   ASSERT_TRUE(address) << *line;
   for (int i = 0; i < 8; ++i) {
     const RunResult client =

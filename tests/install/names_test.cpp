@@ -19,6 +19,7 @@ namespace sockcalc::install_test {
 namespace {
 
 using testing::kPatience;
+using testing::listening_address;
 using testing::Process;
 using testing::run_program;
 using testing::RunResult;
@@ -110,7 +111,8 @@ TEST_F(ProgramNames, ServerLogLinesStartWithItsName) {
   ASSERT_OK_AND_ASSIGN(server, Process::start(installed("server"), {"--threads", "1", "::1", "0"}));
   const auto where = server->wait_for_line("sockcalc-server: listening on ", kPatience);
   ASSERT_TRUE(where.has_value()) << server->report();
-  const std::string port = where->substr(where->rfind(':') + 1);
+  const std::string address = listening_address(*where);
+  const std::string port = address.substr(address.rfind(':') + 1);
 
   // The client's -v trace and its result, through the server.
   const RunResult call =

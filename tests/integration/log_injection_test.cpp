@@ -111,7 +111,7 @@ TEST(IntegLogInjection, RawUnixNamePrintsEscapedAndThePrintedFormReachesTheServe
   const std::string printed = server->address().to_string();
   EXPECT_EQ(printed, "unix:@sockcalc-raw-" + std::to_string(getpid()) + "\\x0a\\x1b[1m");
   EXPECT_EQ(server->address(), testing::raw_unix_address(name, testing::UnixNamespace::abstract));
-  EXPECT_NE(server->process().err().find("server: listening on " + printed + "\n"),
+  EXPECT_NE(server->process().err().find("server: listening on " + printed + " (sockcalc "),
             std::string::npos)
       << server->report();
   const RunResult r = run_client(concat({"-op", "+", printed}, as_args(kIntegers)));

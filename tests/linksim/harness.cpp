@@ -96,7 +96,9 @@ std::optional<Address> listening_address(const std::string& line) {
   const auto at = line.find(marker);
   if (at == std::string::npos) return std::nullopt;
   std::string text = line.substr(at + marker.size());
-  if (const auto comma = text.find(','); comma != std::string::npos) text.resize(comma);
+  // linksim: "ADDRESS, forwarding to ..."; the server: "ADDRESS (sockcalc VERSION, N workers)".
+  // An address's text form holds neither a comma nor a space (bytes like them are escaped).
+  if (const auto end = text.find_first_of(", "); end != std::string::npos) text.resize(end);
   auto a = Address::parse(text);
   if (!a) return std::nullopt;
   return *a;

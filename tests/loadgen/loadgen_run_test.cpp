@@ -26,6 +26,7 @@ namespace sockcalc::loadgen_test {
 namespace {
 
 using std::chrono::milliseconds;
+using testing::listening_address;
 using testing::Process;
 using testing::run_program;
 using testing::RunResult;
@@ -97,7 +98,7 @@ RunningServer start_server(const std::vector<std::string>& args) {
   const std::string prefix = "server: listening on ";
   auto line = s.child->wait_for_line(prefix, kPatience);
   EXPECT_TRUE(line) << "no ready line; stderr:\n" << s.child->err();
-  if (line) s.address = *line;
+  if (line) s.address = listening_address(*line);
   return s;
 }
 

@@ -126,8 +126,9 @@ TEST_F(BetweenHosts, LinkLocalServerAndClientThroughTheirScopes) {
   ASSERT_TRUE(p.ok()) << p.error().message();
   const auto line = (*p)->wait_for_line("server: listening on ", kPatience);
   ASSERT_TRUE(line.has_value()) << (*p)->report();
-  const std::string printed_host = host_of(*line);
-  const std::string port = line->substr(line->rfind(':') + 1);
+  const std::string printed = listening_address(*line);
+  const std::string printed_host = host_of(printed);
+  const std::string port = printed.substr(printed.rfind(':') + 1);
   EXPECT_EQ(printed_host, "[" + server_scoped + "]") << "the listening line lost the scope";
 
   std::string failures;

@@ -366,7 +366,7 @@ Result<std::unique_ptr<ServerProcess>> ServerProcess::start(const std::string& p
                                              std::to_string(timeout.count()) + " ms\n" +
                                              (*p)->report());
   }
-  auto address = Address::parse(*line);
+  auto address = Address::parse(listening_address(*line));
   if (!address) {
     (*p)->terminate();
     return failure(std::errc::invalid_argument, "cannot parse the server's address '" + *line +
@@ -374,6 +374,11 @@ Result<std::unique_ptr<ServerProcess>> ServerProcess::start(const std::string& p
                                                     (*p)->report());
   }
   return std::unique_ptr<ServerProcess>(new ServerProcess(std::move(*p), *address));
+}
+
+std::string listening_address(std::string_view rest) {
+  const std::size_t tail = rest.rfind(" (sockcalc ");
+  return std::string(rest.substr(0, tail));
 }
 
 bool ServerProcess::stop(int signal) {

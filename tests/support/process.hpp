@@ -144,6 +144,11 @@ RunResult run_program(const std::string& program, const std::vector<std::string>
 RunResult run_program(const std::string& program, const std::vector<std::string>& args,
                       const StartOptions& options, milliseconds timeout = kPatience);
 
+/// The ADDRESS of a server's start line, given the rest of "server: listening on ADDRESS
+/// (sockcalc VERSION, N workers)" after "listening on ": the line without its " (sockcalc ...)"
+/// tail (a line without one, a test peer's, is all address).
+std::string listening_address(std::string_view rest);
+
 /// A server program (the path of a build of tools/server), running until stop() or destruction.
 class ServerProcess {
  public:

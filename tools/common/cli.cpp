@@ -13,7 +13,9 @@
 #include <iostream>
 
 #include "checked_stdout.hpp"
+#include "core/decimal.hpp"
 #include "core/result.hpp"
+#include "log.hpp"
 #include "version.hpp"
 
 namespace sockcalc::cli {
@@ -78,6 +80,7 @@ void start_program(const char* argv0, int output_failure_status) {
   if (!name.empty()) program_name() = std::string(name);
   g_output_failure_status = output_failure_status;
   if (!open_standard_fds()) std::_Exit(output_failure_status);
+  detect_journal();
   // A write past a file size limit (ulimit -f) then fails with EFBIG, as a full disk fails with
   // ENOSPC, instead of killing the program with SIGXFSZ: a --pcap capture ends, not a service.
   struct sigaction ignore {};
@@ -132,12 +135,13 @@ std::string expand_help(std::string_view text) {
 }
 
 void usage_error(const std::string& message) {
-  std::cerr << program() << ": " << message << "\nTry '" << program() << " --help'.\n";
+  log_line(Severity::err, message);
+  log_continuation(Severity::err, "Try '" + program() + " --help'.");
   std::exit(kExitUsage);
 }
 
 void die(const std::string& message, int status) {
-  std::cerr << program() << ": " << message << '\n';
+  log_line(Severity::err, message);
   std::exit(status);
 }
 
@@ -159,12 +163,7 @@ void finish_option(int opt, std::string_view help, char** argv) {
 }
 
 std::optional<std::uint32_t> parse_u32(std::string_view text) {
-  std::uint32_t value = 0;
-  const char* end = text.data() + text.size();
-  if (text.empty() || text.front() < '0' || text.front() > '9') return std::nullopt;
-  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  if (ec != std::errc() || ptr != end) return std::nullopt;
-  return value;
+  return parse_decimal<std::uint32_t>(text);
 }
 
 long parse_number_or_die(std::string_view text, std::string_view what, long min, long max) {

@@ -12,18 +12,21 @@
 #include <iostream>
 #include <optional>
 #include <random>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "capture/pcap_writer.hpp"
 #include "cli.hpp"
 #include "linksim/relay.hpp"
+#include "log.hpp"
 #include "protocol/describe.hpp"
 #include "trace.hpp"
 
 namespace {
 
 using namespace sockcalc;
+using cli::Severity;
 using linksim::Direction;
 
 constexpr int kExitFailure = 1;
@@ -122,7 +125,7 @@ void capture_datagram(const linksim::WireRecord& r) {
                         : g_pcap->write(r.from, r.to, r.bytes, now);
   if (!st && !failed) {
     failed = true;
-    std::cerr << cli::program() << ": " << st.error().message() << "; the capture stops here\n";
+    cli::log_line(Severity::warning, st.error().message() + "; the capture stops here");
   }
 }
 
@@ -315,9 +318,10 @@ void raise_fd_limit(std::size_t max_flows) {
   lim.rlim_cur = lim.rlim_max == RLIM_INFINITY ? want : std::min(want, lim.rlim_max);
   setrlimit(RLIMIT_NOFILE, &lim);
   if (lim.rlim_cur < want) {
-    std::cerr << cli::program() << ": warning: only " << lim.rlim_cur
-              << " file descriptors allowed: fewer"
-              << " flows than --max-flows " << max_flows << " fit (the oldest make way)\n";
+    cli::log_line(Severity::warning,
+                  "warning: only " + std::to_string(lim.rlim_cur) +
+                      " file descriptors allowed: fewer flows than --max-flows " +
+                      std::to_string(max_flows) + " fit (the oldest make way)");
   }
 }
 
@@ -325,26 +329,26 @@ void trace(const linksim::TraceRecord& r) {
   const bool forward = r.direction == Direction::forward;
   const std::string meaning = forward ? protocol::describe_request(r.bytes, r.wire_length)
                                       : protocol::describe_reply(r.bytes, r.format);
-  std::cerr << cli::program() << ": "
-            << cli::trace_line(forward ? "forward from" : "reverse to", r.peer, r.bytes,
-                               r.wire_length, meaning)
-            << " => " << r.action << '\n';
+  cli::log_line(Severity::debug, cli::trace_line(forward ? "forward from" : "reverse to", r.peer,
+                                                 r.bytes, r.wire_length, meaning) +
+                                     " => " + std::string(r.action));
 }
 
 void print_parameters(const linksim::RelayOptions& o, std::uint64_t seed, bool seed_given) {
   for (Direction d : {Direction::forward, Direction::reverse}) {
-    std::cerr << cli::program() << ": " << linksim::direction_label(d) << ": "
-              << linksim::to_string(o.faults[linksim::as_index(d)]) << '\n';
+    cli::log_line(Severity::info, std::string(linksim::direction_label(d)) + ": " +
+                                      linksim::to_string(o.faults[linksim::as_index(d)]));
   }
   char idle[32];
   std::snprintf(idle, sizeof idle, "%g", static_cast<double>(o.idle_timeout.count()) / 1000.0);
-  std::cerr << cli::program() << ": reorder hold " << o.reorder_hold.count()
-            << " ms; flows: at most " << o.max_flows << ", idle timeout " << idle
-            << " s; held copies: at most " << o.max_held << " and " << o.max_held_bytes
-            << " bytes; poller " << (o.poller == linksim::PollerKind::epoll ? "epoll" : "poll")
-            << '\n';
-  std::cerr << cli::program() << ": seed " << seed << (seed_given ? "" : " (random)")
-            << "; replay with --seed " << seed << '\n';
+  std::ostringstream line;
+  line << "reorder hold " << o.reorder_hold.count() << " ms; flows: at most " << o.max_flows
+       << ", idle timeout " << idle << " s; held copies: at most " << o.max_held << " and "
+       << o.max_held_bytes << " bytes; poller "
+       << (o.poller == linksim::PollerKind::epoll ? "epoll" : "poll");
+  cli::log_line(Severity::info, line.str());
+  cli::log_line(Severity::info, "seed " + std::to_string(seed) + (seed_given ? "" : " (random)") +
+                                    "; replay with --seed " + std::to_string(seed));
 }
 
 }  // namespace
@@ -369,9 +373,7 @@ int main(int argc, char** argv) {
   c.relay.seed = seed_given ? *c.seed : random_seed();
   if (c.verbose) {
     c.relay.trace = trace;
-    c.relay.log = [](const std::string& line) {
-      std::cerr << cli::program() << ": " << line << '\n';
-    };
+    c.relay.log = [](const std::string& line) { cli::log_line(Severity::info, line); };
   }
   if (!c.pcap_path.empty()) {
     auto writer = capture::PcapWriter::open(c.pcap_path, capture::Link::ip);
@@ -387,25 +389,25 @@ int main(int argc, char** argv) {
   g_relay = &*relay;
   cli::on_signal(SIGINT, on_stop);
   cli::on_signal(SIGTERM, on_stop);
-  std::cerr << cli::program() << ": listening on " << relay->local_address().to_string()
-            << ", forwarding to " << relay->server_address().to_string() << std::endl;
+  cli::log_line(Severity::info, "listening on " + relay->local_address().to_string() +
+                                    ", forwarding to " + relay->server_address().to_string());
 
   const Status st = relay->run();
   if (g_pcap) {
     const std::uint64_t records = g_pcap->records();
     if (const Status closed = g_pcap->close(); !closed) {
-      std::cerr << cli::program() << ": " << closed.error().message() << '\n';
+      cli::log_line(Severity::warning, closed.error().message());
     } else {
-      std::cerr << cli::program() << ": wrote " << records << " datagrams to " << g_pcap->path()
-                << '\n';
+      cli::log_line(Severity::info,
+                    "wrote " + std::to_string(records) + " datagrams to " + g_pcap->path());
     }
   }
   const linksim::RelayStats& s = relay->stats();
-  std::cerr << cli::program() << ": stopped\n";
+  cli::log_line(Severity::info, "stopped");
   for (Direction d : {Direction::forward, Direction::reverse}) {
-    std::cerr << cli::program() << ": " << linksim::summary_line(d, s[d]) << '\n';
+    cli::log_line(Severity::info, linksim::summary_line(d, s[d]));
   }
-  std::cerr << cli::program() << ": " << linksim::summary_line(s.flows, s.held_now) << std::endl;
+  cli::log_line(Severity::info, linksim::summary_line(s.flows, s.held_now));
   if (!st) cli::die(st.error().message(), kExitFailure);
   return 0;
 }

@@ -1,29 +1,31 @@
 // SPDX-License-Identifier: MIT
 // tools/server/main.cpp -- the `server` program: parse the command line, bind, serve until
 // SIGINT or SIGTERM. The work is done by server::Server's workers; this file only configures
-// it and turns signals into requests.
+// it, drops root (--user) and turns signals into requests.
 #include <getopt.h>
-#include <grp.h>
 #include <signal.h>
-
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstring>
-#include <iostream>
+#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "capture/pcap_writer.hpp"
 #include "cli.hpp"
+#include "core/cpus.hpp"
+#include "log.hpp"
+#include "privileges.hpp"
 #include "protocol/describe.hpp"
 #include "server/engine.hpp"
 #include "socket/activation.hpp"
 #include "trace.hpp"
+#include "version.hpp"
 
 namespace {
 
@@ -53,8 +55,10 @@ or a Unix-domain datagram socket, until SIGINT or SIGTERM.
                     and may be written, as \xHH; a backslash as \\
 
 Options:
-  -t, --threads N   workers (default: one per CPU). Over UDP each has its own
-                    SO_REUSEPORT socket; a Unix socket is shared
+  -t, --threads N   workers (default: one per CPU this process may use: its
+                    affinity mask, as taskset sets it, and its cgroup's CPU
+                    quota, rounded up). Over UDP each has its own SO_REUSEPORT
+                    socket; a Unix socket is shared
       --engine E    'batch' (default): recvmmsg/sendmmsg, up to --batch
                     datagrams a call; 'simple': the course's loop, one recvfrom
                     and one sendto per datagram
@@ -86,10 +90,17 @@ Options:
                     dropped unanswered and counted. Sources share 65536 hashed
                     buckets a worker: a collision only makes the limit
                     stricter. Default: no limit
+      --user USER   started as root: bind, open --pcap, then run as USER (a
+                    name or a number) and its group, with no supplementary
+                    groups, before the first datagram; exit 1 if that fails
+      --group GROUP
+                    with --user: run as GROUP (a name or a number) instead of
+                    USER's own group
   -v, --verbose     log every request and reply: peer, bytes in hex, meaning
       --pcap FILE   write every datagram received and sent to FILE, a pcap
                     capture Wireshark opens (no capture rights needed;
-                    docs/WIRESHARK.md)
+                    docs/WIRESHARK.md). SIGHUP starts a new FILE once the
+                    old one was moved away (log rotation)
   -h, --help        show this help and exit
   -V, --version     show the version and exit
 
@@ -99,10 +110,14 @@ the server serves that socket, fd 3, with all its workers; it refuses a stream
 socket, an unbound one, or more than one socket (exit 1). Without a passed
 socket, ADDRESS is required. docs/SERVICE.md has the systemd units.
 
-One line on stderr tells where the server listens, with the real port.
-SIGUSR1 logs the counters; they are logged on exit too. The log is one line per
-event on stderr, each starting with "%prog%: ", no colour, no timestamp (a
-journal adds its own); a byte a peer chose (in its Unix name) that is not
+One line on stderr tells where the server listens, with the real port, the
+version and the worker count. SIGUSR1 logs the counters; they are logged on exit
+too. SIGHUP (a service manager's reload) is logged and reopens the --pcap file;
+the server goes on serving. The log is one line per event on stderr, each
+starting with "%prog%: ", no colour, no timestamp (a journal adds its own).
+Under systemd's journal ($JOURNAL_STREAM names stderr) a line starts with its
+severity instead, "<3>" (error), "<4>" (warning), "<6>" (info) or "<7>" (-v
+trace), and journalctl adds the name. A byte a peer chose (in its Unix name) that is not
 printable ASCII is written \xHH, so no peer can break or colour a line. A line
 that cannot be written (stderr closed, or its reader gone) is dropped; the
 server goes on serving. So does a failed --pcap write (a full disk): said
@@ -116,11 +131,11 @@ Examples:
                     a socket file only its owner and group may use
 )";
 
+using cli::Severity;
+
 // One write(2) per line, so that lines from several workers never interleave.
-void write_line(const std::string& line) {
-  const std::string out = cli::program() + ": " + line + "\n";
-  [[maybe_unused]] const ssize_t n = ::write(STDERR_FILENO, out.data(), out.size());
-}
+void log(Severity severity, const std::string& line) { cli::log_line(severity, line); }
+void log_info(const std::string& line) { log(Severity::info, line); }
 
 server::Server* g_server = nullptr;
 
@@ -130,21 +145,64 @@ void on_stop(int) {
 void on_report(int) {
   if (g_server) g_server->request_report();
 }
+void on_reload(int) {
+  if (g_server) g_server->request_reload();
+}
 
 struct Config {
   std::vector<std::string> positionals;
   server::ServerOptions options;
   bool verbose = false;
   std::string pcap_path;
+  std::optional<cli::Identity> user;  // --user (--group replaces its gid)
+  std::optional<gid_t> group;
 };
 
-// The --pcap capture: opened once the local address is known, written by the workers' tap
-// (PcapWriter serialises concurrent writes).
+// The --pcap capture: opened once the local address is known, written by the workers' tap,
+// replaced by a new file on SIGHUP when the old one was moved away. `mutex` keeps a worker's
+// record from meeting the swap (PcapWriter itself serialises the writes).
 struct Capture {
+  std::mutex mutex;
   std::optional<capture::PcapWriter> writer;
+  std::string path;
   Address local;
+  dev_t device = 0;  // the file this writer writes, to tell whether it is still at `path`
+  ino_t inode = 0;
+
+  Status open() {
+    auto opened = capture::PcapWriter::open(path, capture::link_for(local));
+    if (!opened) return opened.error();
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0) {
+      device = st.st_dev;
+      inode = st.st_ino;
+    }
+    const std::lock_guard lock(mutex);
+    if (writer) static_cast<void>(writer->close());  // the old file: its records are all out
+    writer.emplace(std::move(*opened));
+    failed.store(false);
+    return Ok{};
+  }
+
+  // SIGHUP: a file still at `path` is kept (reopening would truncate it); a file moved away
+  // (logrotate) or removed is closed, and a new one begins at `path` with its own pcap header.
+  void reopen() {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 && st.st_dev == device && st.st_ino == inode) {
+      log_info("capture " + path + " is still in place: kept");
+      return;
+    }
+    if (const Status st_open = open(); !st_open) {
+      const std::lock_guard lock(mutex);
+      failed.store(true);
+      log(Severity::warning, st_open.error().message() + "; the capture stops here");
+      return;
+    }
+    log_info("capture " + path + " reopened: a new file");
+  }
 
   void record(const server::TapRecord& r) {
+    const std::lock_guard lock(mutex);
     if (!writer || failed.load(std::memory_order_relaxed)) return;
     const auto now = std::chrono::system_clock::now();
     // On a wildcard address, the server's side is the address the request was sent to.
@@ -159,25 +217,28 @@ struct Capture {
     // A failed write (a full disk) ends the capture, not the service: said once, by the first
     // worker that sees it (the writer refuses every later record).
     if (!written && !failed.exchange(true)) {
-      write_line(written.error().message() + "; the capture stops here");
+      log(Severity::warning, written.error().message() + "; the capture stops here");
     }
   }
   std::atomic<bool> failed{false};
 };
 Capture g_capture;
 
-// The -v trace of one tap record, on stderr.
+// The -v trace of one tap record, on stderr: a datagram left unanswered is a warning.
 void log_datagram(const server::TapRecord& r) {
   using server::TapEvent;
   std::string line;
+  Severity severity = Severity::warning;
   switch (r.event) {
     case TapEvent::received:
       line = cli::trace_line("from", r.peer, r.bytes, r.wire_length,
                              protocol::describe_request(r.bytes, r.wire_length));
+      severity = Severity::debug;
       break;
     case TapEvent::sent:
       line = cli::trace_line("to", r.peer, r.bytes, r.wire_length,
                              protocol::describe_reply(r.bytes, r.format));
+      severity = Severity::debug;
       break;
     case TapEvent::send_failed:
       line = "reply to " + r.peer.to_string() + " lost: " + std::strerror(r.error);
@@ -189,7 +250,7 @@ void log_datagram(const server::TapRecord& r) {
       line = "no reply to " + r.peer.to_string() + ": over its rate limit";
       break;
   }
-  write_line(line);
+  log(severity, line);
 }
 
 server::Engine parse_engine_or_die(std::string_view text) {
@@ -211,19 +272,18 @@ mode_t parse_mode_or_die(std::string_view text) {
   return static_cast<mode_t>(mode);
 }
 
-// --socket-group: a group name, or a number.
-gid_t parse_group_or_die(const char* text) {
-  std::vector<char> buffer(16384);
-  group entry{};
-  group* found = nullptr;
-  if (::getgrnam_r(text, &entry, buffer.data(), buffer.size(), &found) == 0 && found) {
-    return found->gr_gid;
-  }
-  const std::string_view name(text);
-  if (!name.empty() && name.find_first_not_of("0123456789") == std::string_view::npos) {
-    return static_cast<gid_t>(cli::parse_number_or_die(name, "group", 0, 0xfffffffe));
-  }
-  cli::usage_error("unknown group '" + std::string(name) + "'");
+// --socket-group, --group: a group name, or a number.
+gid_t parse_group_or_die(const std::string& text) {
+  const auto gid = cli::lookup_group(text);
+  if (!gid) cli::usage_error("unknown group '" + text + "'");
+  return *gid;
+}
+
+// --user: a user name, or a number.
+cli::Identity parse_user_or_die(const std::string& text) {
+  const auto user = cli::lookup_user(text);
+  if (!user) cli::usage_error("unknown user '" + text + "'");
+  return *user;
 }
 
 Config parse(int argc, char** argv) {
@@ -239,11 +299,13 @@ Config parse(int argc, char** argv) {
                                  {"send-buffer", required_argument, nullptr, 'O'},
                                  {"socket-mode", required_argument, nullptr, 'M'},
                                  {"socket-group", required_argument, nullptr, 'G'},
+                                 {"user", required_argument, nullptr, 'U'},
+                                 {"group", required_argument, nullptr, 'g'},
                                  {"version", no_argument, nullptr, 'V'},
                                  {nullptr, 0, nullptr, 0}};
   Config c;
-  c.options.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  c.options.log = write_line;
+  c.options.threads = usable_cpus();
+  c.options.log = log_info;
   opterr = 0;
   int opt = 0;
   while ((opt = getopt_long_only(argc, argv, ":vt:R:hV", kLong, nullptr)) != -1) {
@@ -285,11 +347,19 @@ Config parse(int argc, char** argv) {
       case 'G':
         c.options.socket.file_group = parse_group_or_die(optarg);
         break;
+      case 'U':
+        c.user = parse_user_or_die(optarg);
+        break;
+      case 'g':
+        c.group = parse_group_or_die(optarg);
+        break;
       default:
         cli::finish_option(opt, kHelp, argv);  // --help, --version, or a usage error: exits
     }
   }
   for (int i = optind; i < argc; ++i) c.positionals.emplace_back(argv[i]);
+  if (c.group && !c.user) cli::usage_error("--group needs --user");
+  if (c.user && c.group) c.user->gid = *c.group;
   return c;
 }
 
@@ -337,36 +407,75 @@ Result<server::Server> make_server(const std::vector<std::string>& pos,
   return server::Server::bind(candidates, std::move(options));
 }
 
+// --user: the socket file this server made becomes the user's (its group: --socket-group's, or
+// the user's), so that the server can still remove it at exit from a sticky directory such as
+// /tmp; then root is dropped for good. Any failure ends the start: never serve as root by
+// mistake.
+void drop_root_or_die(const server::Server& server, const Config& c) {
+  const Address& local = server.local_address();
+  if (local.is_unix() && !local.is_abstract()) {
+    const gid_t group = c.options.socket.file_group.value_or(c.user->gid);
+    if (::chown(local.unix_path().c_str(), c.user->uid, group) != 0) {
+      cli::die(errno_error(errno, "cannot give the socket file " + local.to_string() + " to uid " +
+                                      std::to_string(c.user->uid))
+                   .message(),
+               kExitFailure);
+    }
+  }
+  if (const Status dropped = cli::drop_privileges(*c.user); !dropped) {
+    cli::die(dropped.error().message() + "; not serving as root", kExitFailure);
+  }
+}
+
+// The start line: where, which version, how many workers. Scripts read "listening on (\S+)".
+std::string listening_line(const server::Server& server, int workers) {
+  return "listening on " + server.local_address().to_string() + " (sockcalc " + kVersion + ", " +
+         std::to_string(workers) + (workers == 1 ? " worker)" : " workers)");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   cli::start_program(argv[0], kExitFailure);
   Config c = parse(argc, argv);
 
+  if (c.user && ::geteuid() != 0) {
+    cli::die("--user needs root: started as uid " + std::to_string(::geteuid()) +
+                 ", which cannot change user",
+             kExitFailure);
+  }
   const bool verbose = c.verbose;
   const bool capturing = !c.pcap_path.empty();
+  const int workers = std::max(1, c.options.threads);
   if (verbose || capturing) {
     c.options.tap = [verbose, capturing](const server::TapRecord& r) {
       if (verbose) log_datagram(r);
       if (capturing) g_capture.record(r);
     };
   }
-  auto server = make_server(c.positionals, std::move(c.options));
+  c.options.on_reload = [capturing] {
+    log_info("SIGHUP: reloading");
+    if (capturing) g_capture.reopen();
+  };
+  auto server = make_server(c.positionals, c.options);
   if (!server) cli::die(server.error().message(), kExitFailure);
   if (capturing) {
     g_capture.local = server->local_address();
-    auto writer = capture::PcapWriter::open(c.pcap_path, capture::link_for(g_capture.local));
-    if (!writer) cli::die(writer.error().message(), kExitFailure);
-    g_capture.writer.emplace(std::move(*writer));
+    g_capture.path = c.pcap_path;
+    if (const Status opened = g_capture.open(); !opened) {
+      cli::die(opened.error().message(), kExitFailure);
+    }
   }
+  if (c.user) drop_root_or_die(*server, c);
   g_server = &*server;
   cli::on_signal(SIGINT, on_stop);
   cli::on_signal(SIGTERM, on_stop);
   cli::on_signal(SIGUSR1, on_report);
-  write_line("listening on " + server->local_address().to_string());
+  cli::on_signal(SIGHUP, on_reload);
+  log_info(listening_line(*server, workers));
 
   const Status st = server->run();
-  write_line("stopped; " + server->stats().to_string());
+  log_info("stopped; " + server->stats().to_string());
   if (!st) cli::die(st.error().message(), kExitFailure);
   return 0;
 }

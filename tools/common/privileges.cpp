@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: MIT
+// tools/common/privileges.cpp -- implementation of tools/common/privileges.hpp.
+#include "privileges.hpp"
+
+#include <grp.h>
+#include <pwd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <vector>
+
+#include "cli.hpp"
+
+namespace sockcalc::cli {
+namespace {
+// Enough for any passwd or group entry of a real system (glibc's sysconf hint is 1024 or 16384).
+constexpr std::size_t kEntryBuffer = 1 << 16;
+
+bool is_number(const std::string& text) {
+  return !text.empty() && text.find_first_not_of("0123456789") == std::string::npos &&
+         parse_u32(text).has_value();
+}
+}  // namespace
+
+std::optional<Identity> lookup_user(const std::string& text) {
+  std::vector<char> buffer(kEntryBuffer);
+  passwd entry{};
+  passwd* found = nullptr;
+  if (::getpwnam_r(text.c_str(), &entry, buffer.data(), buffer.size(), &found) == 0 && found) {
+    return Identity{found->pw_uid, found->pw_gid};
+  }
+  if (!is_number(text)) return std::nullopt;
+  const auto uid = static_cast<uid_t>(*parse_u32(text));
+  if (::getpwuid_r(uid, &entry, buffer.data(), buffer.size(), &found) == 0 && found) {
+    return Identity{found->pw_uid, found->pw_gid};
+  }
+  return Identity{uid, static_cast<gid_t>(uid)};
+}
+
+std::optional<gid_t> lookup_group(const std::string& text) {
+  std::vector<char> buffer(kEntryBuffer);
+  group entry{};
+  group* found = nullptr;
+  if (::getgrnam_r(text.c_str(), &entry, buffer.data(), buffer.size(), &found) == 0 && found) {
+    return found->gr_gid;
+  }
+  if (!is_number(text)) return std::nullopt;
+  return static_cast<gid_t>(*parse_u32(text));
+}
+
+Status drop_privileges(const Identity& who) {
+  if (::setgroups(0, nullptr) != 0) return errno_error(errno, "cannot setgroups(0)");
+  if (::setgid(who.gid) != 0) {
+    return errno_error(errno, "cannot setgid(" + std::to_string(who.gid) + ")");
+  }
+  if (::setuid(who.uid) != 0) {
+    return errno_error(errno, "cannot setuid(" + std::to_string(who.uid) + ")");
+  }
+  if (who.uid != 0 && ::setuid(0) == 0) {
+    return Error{
+        std::make_error_code(std::errc::operation_not_permitted),
+        "cannot drop root: setuid(0) still succeeds after setuid(" + std::to_string(who.uid) + ")"};
+  }
+  return Ok{};
+}
+
+}  // namespace sockcalc::cli
