@@ -239,7 +239,8 @@ TEST(PcapWriter, MixedFamiliesGiveOneConsistentPacket) {
       w->write(addr("[::ffff:127.0.0.1]:40002"), addr("[::]:10000"), filled(5, 0), kWhen).ok());
   ASSERT_TRUE(
       w->write(addr("[::]:10000"), addr("[::ffff:127.0.0.1]:40002"), filled(5, 0), kWhen).ok());
-  // An AF_INET end with an IPv4-mapped one: IPv4.
+  // An AF_INET end with an IPv4-mapped one: IPv4. (Records written to a file only: nothing is
+  // ever sent to these addresses.)
   ASSERT_TRUE(
       w->write(addr("127.0.0.1:40003"), addr("[::ffff:10.1.2.3]:10000"), filled(5, 0), kWhen).ok());
   // An AF_INET end with a real IPv6 one: IPv6, the IPv4 end mapped.

@@ -20,7 +20,9 @@ constexpr const char* kServerIf = "s0";
 // S holds three ULA addresses from three prefixes (so the kernel's source choice for a reply to
 // C, fd5c:a::100, is always fd5c:a::1, by longest prefix), a link-local one of our own, and two
 // IPv4 addresses (10.55.0.1 primary, 10.55.0.2 secondary). C reaches the other prefixes on the
-// link.
+// link. Every one of these addresses exists only inside the namespaces this test creates (the lab
+// adds them there); the programs run inside those namespaces, so no datagram to them ever reaches
+// the host's own interfaces.
 const std::vector<std::string> kServerUla = {"fd5c:a::1", "fd5c:b::2", "fd5c:c::3"};
 constexpr const char* kServerLinkLocal = "fe80::5";
 const std::vector<std::string> kServerV4 = {"10.55.0.1", "10.55.0.2"};
