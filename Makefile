@@ -6,16 +6,23 @@ PROGRAMS := server client linksim loadgen conformance
 
 # Debian packages each job needs; scripts/ensure-packages.sh installs the missing ones (as root;
 # SKIP_DEPS=1 skips it, for packagers and other distributions). `make` and `make demo` need only
-# a compiler and CMake; the tests need GoogleTest.
-BUILD_PACKAGES := cmake g++ make
+# a compiler, CMake and nlohmann-json (header-only: loadgen's and conformance's --json); the
+# tests need GoogleTest.
+BUILD_PACKAGES := cmake g++ make nlohmann-json3-dev
 TEST_PACKAGES := $(BUILD_PACKAGES) libgtest-dev libgmock-dev
 # man pages (help2man), the .deb's dependencies (dpkg-shlibdeps of dpkg-dev, which uses file).
 PACKAGE_PACKAGES := $(TEST_PACKAGES) help2man dpkg-dev file
 # make deb (scripts/build-deb.sh): debhelper's build, lintian, hardening-check (devscripts);
 # the package test (tests/install) builds programs against libsockcalc-dev with pkg-config.
-DEB_PACKAGES := cmake g++ make help2man dpkg-dev debhelper lintian devscripts pkg-config
+DEB_PACKAGES := cmake g++ make nlohmann-json3-dev help2man dpkg-dev debhelper lintian devscripts \
+                pkg-config
 CHECK_PACKAGES := $(PACKAGE_PACKAGES) $(DEB_PACKAGES) clang-format clang-14 libclang-rt-14-dev \
-                  tshark sockperf nginx libnginx-mod-stream iproute2 bash-completion
+                  tshark sockperf nginx libnginx-mod-stream iproute2 bash-completion \
+                  prometheus curl \
+                  podman libyaml-cpp-dev
+# make image (scripts/build-image.sh): the static programs and podman to build the image; make
+# check builds it too (tests/deploy), and parses deploy/kubernetes with yaml-cpp.
+IMAGE_PACKAGES := $(BUILD_PACKAGES) podman
 # The tests between hosts (tests/netns) make network namespaces: as root they must run, and a
 # lab that cannot be made fails them instead of skipping them (docs/TESTING.md).
 ifeq ($(shell id -u),0)
@@ -38,7 +45,8 @@ SOURCES = $(shell git ls-files -co --exclude-standard '*.cpp' '*.hpp' 2>/dev/nul
 ENSURE  = $(if $(filter 1 yes true,$(SKIP_DEPS)),@true,@scripts/ensure-packages.sh)
 
 .PHONY: all build build-all demo check test test-asan test-tsan fuzz format format-check deps \
-        test-deps check-deps package-deps deb-deps install install-built uninstall deb clean help
+        test-deps check-deps package-deps deb-deps image image-deps install install-built uninstall \
+        deb clean help
 
 all: build
 
@@ -56,6 +64,7 @@ help:
 	@echo "make install      install under PREFIX (default /usr/local; DESTDIR honoured)"
 	@echo "make uninstall    remove what make install installed"
 	@echo "make deb          build the Debian packages sockcalc, libsockcalc-dev into build/deb/"
+	@echo "make image        build the container image sockcalc:VERSION (static programs, podman)"
 	@echo "make format       clang-format every source file; make format-check: only check"
 	@echo "make clean        remove build/ and the programs at the root"
 	@echo "SKIP_DEPS=1       install no Debian package (the default installs what is missing)"
@@ -71,6 +80,9 @@ check-deps:
 
 package-deps:
 	$(ENSURE) $(PACKAGE_PACKAGES)
+
+image-deps:
+	$(ENSURE) $(IMAGE_PACKAGES)
 
 deb-deps:
 	$(ENSURE) $(DEB_PACKAGES)
@@ -107,6 +119,14 @@ uninstall:
 # dpkg-buildpackage on a copy of the tree (debian/): the packages land in build/deb/.
 deb: deb-deps
 	@JOBS=$(JOBS) scripts/build-deb.sh build/deb
+
+# The container image (Containerfile; docs/SERVICE.md, "Container image"): the five programs
+# linked statically (preset static, build/static/), then podman builds sockcalc:VERSION from
+# them into the host's podman storage.
+image: image-deps
+	@cmake --preset static >/dev/null
+	@cmake --build --preset static -j $(JOBS) --target $(PROGRAMS)
+	@scripts/build-image.sh build/static/bin
 
 demo: build
 	@scripts/demo.sh

@@ -27,7 +27,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.request
 from pathlib import Path
 
 HOST = "127.0.0.1"
@@ -46,6 +48,12 @@ OUR_CONFIGS = {
 WILDCARD = "0.0.0.0"  # run with --only batch-1t,batch-1t-wild,... (not in the default matrix)
 for _engine in ("batch", "simple"):
     OUR_CONFIGS[f"{_engine}-1t-wild"] = ["--engine", _engine, "--threads", "1"]
+# The same server with --metrics, scraped once a second while loadgen runs (docs/PERFORMANCE.md,
+# "Metrics on and off"): run with --only batch-1t,batch-1t-metrics,... (not in the default matrix).
+METRICS_ARGS = ["--metrics", "127.0.0.1:0"]
+SCRAPE_INTERVAL_S = 1.0
+for _threads in (1, 2):
+    OUR_CONFIGS[f"batch-{_threads}t-metrics"] = OUR_CONFIGS[f"batch-{_threads}t"] + METRICS_ARGS
 SOCKPERF = "sockperf"
 ALL_CONFIGS = list(OUR_CONFIGS) + [SOCKPERF]
 # Integers per request for the runs that show how cost grows with the request's size: the
@@ -86,6 +94,7 @@ class Server:
         self.argv = argv
         self.output = ""
         self.port = None
+        self.scraper = None  # a Scraper when the server was started with --metrics
         # The ready line comes on stderr (ours) or stdout (sockperf): both go to one pipe.
         self.proc = subprocess.Popen(
             argv,
@@ -121,6 +130,10 @@ class Server:
 
     def stop(self):
         """SIGINT, then SIGKILL after STOP_TIMEOUT_S; returns the exit status."""
+        if self.scraper:
+            self.scraper.stop()
+            log(f"run.py: {self.name}: {self.scraper.scrapes} scrapes, "
+                f"{self.scraper.failures} failed")
         if self.proc.poll() is None:
             try:
                 os.kill(self.pid, signal.SIGINT)
@@ -153,7 +166,35 @@ def start_our_server(bin_dir, config):
         s.stop()
         raise RuntimeError(f"{config}: no 'listening on' line from {' '.join(argv)}:\n{s.output}")
     s.port = int(m.group(1))
+    scraped = re.search(r"metrics on (\S+)", s.output)
+    if scraped:
+        s.scraper = Scraper(f"http://{scraped.group(1)}/metrics")
     return s
+
+
+class Scraper:
+    """GETs a --metrics endpoint every SCRAPE_INTERVAL_S on a thread, as Prometheus would."""
+
+    def __init__(self, url):
+        self.url = url
+        self.scrapes = 0
+        self.failures = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        while not self._stop.wait(SCRAPE_INTERVAL_S):
+            try:
+                with urllib.request.urlopen(self.url, timeout=SCRAPE_INTERVAL_S) as reply:
+                    reply.read()
+                self.scrapes += 1
+            except OSError:
+                self.failures += 1
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join()
 
 
 def free_udp_port():
@@ -567,7 +608,7 @@ def parse_args(argv):
     args.warmup = args.warmup if args.warmup is not None else (0.2 if args.quick else 1.0)
     # The -wild settings only with --only (docs/PERFORMANCE.md, "Wildcard"): the default matrix,
     # and so its running time, stays as it was.
-    default = [c for c in ALL_CONFIGS if not c.endswith("-wild")]
+    default = [c for c in ALL_CONFIGS if not c.endswith(("-wild", "-metrics"))]
     args.configs = args.only.split(",") if args.only else default
     unknown = [c for c in args.configs if c not in ALL_CONFIGS]
     if unknown:

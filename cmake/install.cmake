@@ -18,9 +18,10 @@ install(CODE "if(CMAKE_INSTALL_DO_STRIP)
   execute_process(COMMAND \"${CMAKE_STRIP}\" --strip-debug
     \"\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_LIBDIR}/$<TARGET_FILE_NAME:sockcalc>\")
 endif()")
-# Every header of src/, under the same sub-path, and the generated version.hpp.
+# Every header of src/, under the same sub-path, and the generated version.hpp; not metrics/,
+# the programs' own library (sockcalc_metrics), which is not installed.
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/src/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/sockcalc
-        FILES_MATCHING PATTERN "*.hpp")
+        FILES_MATCHING PATTERN "*.hpp" PATTERN "metrics" EXCLUDE)
 install(FILES ${PROJECT_BINARY_DIR}/src/generated/version.hpp
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/sockcalc)
 

@@ -9,6 +9,7 @@
 #include <sys/un.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cstddef>
 #include <cstring>
@@ -30,8 +31,25 @@ const T& as(const sockaddr_storage& s) {
   return *reinterpret_cast<const T*>(&s);
 }
 
-Error invalid(std::string context) {
-  return Error{std::make_error_code(std::errc::invalid_argument), std::move(context)};
+Error invalid(std::string context) { return validation_error(std::move(context)); }
+
+class ResolverCategory final : public std::error_category {
+ public:
+  [[nodiscard]] const char* name() const noexcept override { return "resolver"; }
+  [[nodiscard]] std::string message(int code) const override { return gai_strerror(code); }
+  [[nodiscard]] std::error_condition default_error_condition(int code) const noexcept override {
+    if (code == EAI_AGAIN) return std::errc::resource_unavailable_try_again;
+    return {code, *this};
+  }
+};
+
+// getaddrinfo's failure: the resolver's code, or an errno code for the failures of the system
+// under it (EAI_SYSTEM, whose errno says which; EAI_MEMORY).
+Error resolver_error(int rc, int errno_value, const std::string& host) {
+  std::string context = "cannot resolve '" + host + "'";
+  if (rc == EAI_SYSTEM) return errno_error(errno_value, std::move(context));
+  if (rc == EAI_MEMORY) return errno_error(ENOMEM, std::move(context));
+  return Error{std::error_code(rc, resolver_category()), std::move(context)};
 }
 
 // Link-local unicast (fe80::/10) and link-local multicast (ff02::/16) addresses name a host
@@ -199,10 +217,7 @@ Result<std::vector<Address>> Address::resolve(std::string_view host, std::uint16
   addrinfo* list = nullptr;
   const int rc =
       getaddrinfo(host_z.empty() ? nullptr : host_z.c_str(), port_z.c_str(), &hints, &list);
-  if (rc != 0) {
-    return Error{std::make_error_code(std::errc::invalid_argument),
-                 "cannot resolve '" + host_z + "': " + gai_strerror(rc)};
-  }
+  if (rc != 0) return resolver_error(rc, errno, host_z);
   std::vector<Address> out;
   for (const addrinfo* ai = list; ai != nullptr; ai = ai->ai_next) {
     Address a = from_sockaddr(ai->ai_addr, ai->ai_addrlen);
@@ -319,6 +334,11 @@ std::string Address::to_string() const {
 
 bool operator==(const Address& a, const Address& b) {
   return a.length_ == b.length_ && std::memcmp(&a.storage_, &b.storage_, a.length_) == 0;
+}
+
+const std::error_category& resolver_category() {
+  static const ResolverCategory category;
+  return category;
 }
 
 bool is_unix_spec(std::string_view text) { return text.starts_with(kUnixPrefix); }

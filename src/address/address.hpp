@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <vector>
 
 #include "core/result.hpp"
@@ -44,7 +45,11 @@ class Address {
   /// sin6_scope_id) and may stand between brackets (`[::1]`, `[fe80::1%eth0]`), as
   /// to_string() prints it. A bind purpose turns an empty host into the wildcard.
   /// Fails, with a message for the user, on a link-local address without a scope, an unknown
-  /// interface, a scope on anything but a numeric IPv6 address, or the resolver's reason. The
+  /// interface, or a scope on anything but a numeric IPv6 address (validation errors, no code);
+  /// or with the resolver's reason, its EAI_* code in resolver_category() ("cannot resolve
+  /// 'x': name or service not known"). A resolver that cannot answer now (EAI_AGAIN: no name
+  /// server answered) fails with a code equal to std::errc::resource_unavailable_try_again:
+  /// the name may be fine, try later. EAI_SYSTEM and EAI_MEMORY come as errno codes. The
   /// link-local addresses a name resolves to have no scope: they are left out.
   static Result<std::vector<Address>> resolve(std::string_view host, std::uint16_t port,
                                               Purpose purpose);
@@ -101,5 +106,9 @@ bool is_unix_spec(std::string_view text);
 
 /// Parses a decimal port 0..65535.
 Result<std::uint16_t> parse_port(std::string_view text);
+
+/// The category of getaddrinfo's EAI_* codes (name "resolver"): message() is gai_strerror's
+/// text; EAI_AGAIN is equivalent to std::errc::resource_unavailable_try_again.
+const std::error_category& resolver_category();
 
 }  // namespace sockcalc

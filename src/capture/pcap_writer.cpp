@@ -97,11 +97,15 @@ bool is_unspecified(const Ip6& a) {
   return std::all_of(a.begin(), a.end(), [](std::byte b) { return b == std::byte{0}; });
 }
 
-}  // namespace
-
+// The Internet checksum (RFC 1071) of `bytes`: the one's complement of the one's complement
+// sum of 16-bit big-endian words, an odd last byte padded with 0. Checked through what the
+// writer writes: pcap_writer_test sums each header back with its own code, and tshark
+// validates every checksum.
 std::uint16_t internet_checksum(std::span<const std::byte> bytes) {
   return finish(sum_words(0, bytes));
 }
+
+}  // namespace
 
 Link link_for(const Address& local) { return local.is_unix() ? Link::unix_domain : Link::ip; }
 
@@ -217,9 +221,9 @@ struct PcapWriter::State {
       return want_unix ? a.is_unix() : (a.family() == AF_INET || a.family() == AF_INET6);
     };
     if (!fits(from) || !fits(to)) {
-      return errno_error(EAFNOSUPPORT,
-                         "cannot write " + from.to_string() + " -> " + to.to_string() + " to the " +
-                             (want_unix ? "Unix-domain" : "IP") + " pcap file " + path);
+      return validation_error("cannot write " + from.to_string() + " -> " + to.to_string() +
+                              " to the " + (want_unix ? "Unix-domain" : "IP") + " pcap file " +
+                              path + ": another address family");
     }
     const auto us =
         std::chrono::duration_cast<std::chrono::microseconds>(when.time_since_epoch()).count();

@@ -116,8 +116,4 @@ class PcapWriter {
   std::unique_ptr<State> s_;
 };
 
-/// The Internet checksum (RFC 1071) of `bytes`: the one's complement of the one's complement
-/// sum of 16-bit big-endian words, an odd last byte padded with 0. Exposed for tests.
-std::uint16_t internet_checksum(std::span<const std::byte> bytes);
-
 }  // namespace sockcalc::capture

@@ -28,12 +28,21 @@ std::chrono::milliseconds next_wait(std::chrono::milliseconds wait, const CallOp
 
 bool is_refusal(int err) { return err == ECONNREFUSED || err == ENOENT; }
 
+// How often a send interrupted by a signal is tried again before it counts as lost.
+constexpr int kMaxInterruptedSends = 3;
+
 }  // namespace
 
 Result<Client> Client::connect(const Address& server) {
   auto s = DatagramSocket::connect(server);
   if (!s) return s.error();
   return Client(std::move(*s), server);
+}
+
+int Client::send_once(protocol::Bytes datagram) const {
+  int err = socket_.send(datagram);
+  for (int i = 0; err == EINTR && i < kMaxInterruptedSends; ++i) err = socket_.send(datagram);
+  return err;
 }
 
 CallResult Client::classify(protocol::Bytes datagram, protocol::Format expected) const {
@@ -58,8 +67,7 @@ Result<CallResult> Client::call(const protocol::Request& request, const CallOpti
   std::array<std::byte, wire::kMaxRequestSize> out{};
   const std::size_t size = protocol::encode_request(request, out);
   if (size == 0) {
-    return Error{std::make_error_code(std::errc::invalid_argument),
-                 "cannot encode a request with no integer"};
+    return validation_error("cannot encode a request with no integer");
   }
   const protocol::Bytes datagram(out.data(), size);
   std::vector<std::byte> in(kReplyBufferSize);
@@ -72,26 +80,30 @@ Result<CallResult> Client::call(const protocol::Request& request, const CallOpti
   CallResult result;
   result.peer = server_;
   for (int attempt = 0; attempt <= options.retries; ++attempt) {
-    if (const int err = socket_.send(datagram); err != 0) {
+    if (const int err = send_once(datagram); err != 0) {
       if (is_refusal(err)) {
         result.status = CallStatus::refused;
         return result;
       }
-      // A transient send failure (ENOBUFS, EAGAIN) is a lost datagram: the timeout covers it.
-      if (err != ENOBUFS && err != EAGAIN) {
+      // A transient send failure (ENOBUFS, EAGAIN, EINTR again and again) is a lost datagram:
+      // the timeout covers it.
+      if (err != ENOBUFS && err != EAGAIN && err != EINTR) {
         return errno_error(err, "cannot send to " + server_.to_string());
       }
     } else if (options.trace) {
-      options.trace(true, local, server_, datagram);
+      options.trace(Direction::sent, local, server_, datagram);
     }
     ++result.tries;
     const auto deadline = Clock::now() + wait;
     while (true) {
       const int left = remaining_ms(deadline);
-      if (left == 0 || !socket_.wait_readable(left)) {
-        if (remaining_ms(deadline) == 0) break;
-        continue;  // EINTR: wait again for what is left
+      if (left == 0) break;
+      const WaitResult w = socket_.wait(left);
+      if (w.outcome == WaitOutcome::failed) {
+        // Not a timeout: poll() would fail again at once, and the loop would spin to the deadline.
+        return errno_error(w.error, "cannot wait for a reply from " + server_.to_string());
       }
+      if (w.outcome != WaitOutcome::readable) continue;  // EINTR, timeout: the deadline decides
       const RecvResult rx = socket_.recv_from(in, nullptr);
       if (rx.outcome == RecvOutcome::would_block) continue;
       if (rx.outcome == RecvOutcome::failed) {
@@ -106,7 +118,7 @@ Result<CallResult> Client::call(const protocol::Request& request, const CallOpti
         return errno_error(rx.error, "cannot receive from " + server_.to_string());
       }
       const protocol::Bytes reply(in.data(), rx.held);
-      if (options.trace) options.trace(false, local, server_, reply);
+      if (options.trace) options.trace(Direction::received, local, server_, reply);
       CallResult done = classify(reply, request.format);
       done.tries = result.tries;
       return done;
@@ -133,7 +145,7 @@ Result<CallResult> call_first(const std::vector<Address>& candidates,
     last.emplace(client->call(request, options));
     if (!last->ok() || (*last)->status != CallStatus::refused) break;
   }
-  if (!last) return Error{std::make_error_code(std::errc::invalid_argument), "no address to call"};
+  if (!last) return validation_error("no address to call");
   return std::move(*last);
 }
 

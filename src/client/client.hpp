@@ -21,6 +21,9 @@ namespace sockcalc::client {
 /// Defaults: 8 tries over at most 6.75 s (0.25 + 0.5 + 1 + 5 x 1). Eight tries keep a request
 /// alive through heavy loss: at 30 % loss each way one try fails with p = 0.51, all eight with
 /// p = 0.51^8 < 0.5 % (docs/RELIABILITY.md).
+/// Which way a traced datagram went: sent to the server, or received from it.
+enum class Direction { sent, received };
+
 struct CallOptions {
   /// Wait before the first retransmission; each later wait is `backoff` times longer, up to
   /// `max_timeout`.
@@ -29,9 +32,9 @@ struct CallOptions {
   /// Retransmissions after the first try: 7 means up to 8 datagrams sent.
   int retries = 7;
   double backoff = 2.0;
-  /// Called for every datagram sent (`sent` = true) or received, with the client socket's own
-  /// address and the server's, e.g. for a -v trace or a capture file.
-  std::function<void(bool sent, const Address& local, const Address& peer,
+  /// Called for every datagram sent or received, with which of the two, the client socket's
+  /// own address and the server's, e.g. for a -v trace or a capture file.
+  std::function<void(Direction direction, const Address& local, const Address& peer,
                      protocol::Bytes datagram)>
       trace;
 };
@@ -70,6 +73,7 @@ class Client {
  private:
   Client(DatagramSocket s, Address server) : socket_(std::move(s)), server_(std::move(server)) {}
   CallResult classify(protocol::Bytes datagram, protocol::Format expected) const;
+  int send_once(protocol::Bytes datagram) const;  // send(), again on EINTR (bounded); the errno
 
   DatagramSocket socket_;
   Address server_;

@@ -62,9 +62,9 @@ void Child::add_poll_fds(std::vector<pollfd>& fds) const {
   }
 }
 
-bool Child::reap(bool block) {
+bool Child::reap(Reap how) {
   if (reaped_ || pid_ <= 0) return reaped_;
-  const std::optional<ChildExit> e = reap_child(pid_, block);
+  const std::optional<ChildExit> e = reap_child(pid_, how);
   if (!e) return false;
   reaped_ = true;
   run_.exited = e->exited;
@@ -76,15 +76,15 @@ bool Child::reap(bool block) {
 bool Child::update() {
   read_available(out_fd_, run_.out, kMaxOutput);
   read_available(err_fd_, run_.err, kMaxOutput);
-  return reap(false);
+  return reap(Reap::no_hang);
 }
 
 void Child::kill() {
-  if (pid_ <= 0 || reap(false)) return;
+  if (pid_ <= 0 || reap(Reap::no_hang)) return;
   run_.timed_out = true;
   ::kill(pid_, SIGKILL);  // by pid: the one process this object started
   const auto deadline = std::chrono::steady_clock::now() + kReapPatience;
-  while (!reap(false) && std::chrono::steady_clock::now() < deadline) {
+  while (!reap(Reap::no_hang) && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(kReapSlice);
   }
 }

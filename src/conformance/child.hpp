@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "conformance/outcome.hpp"
+#include "core/child_process.hpp"
 #include "core/result.hpp"
 
 namespace sockcalc::conformance {
@@ -50,7 +51,7 @@ class Child {
 
  private:
   Child() = default;
-  bool reap(bool block);
+  bool reap(Reap how);
 
   pid_t pid_ = -1;
   int pidfd_ = -1;

@@ -153,6 +153,13 @@ void judge_run(const ClientCheck& c, const Session& session, CheckOutcome& outco
     } else {
       apply(outcome, judge_client_success(run, c.value, c.rule));
     }
+  } else if (c.accepting_warns &&
+             judge_client_success(run, c.value, c.rule).status == Status::pass) {
+    warn(outcome, c.rule,
+         "the client printed the result of " + c.received +
+             "; the spec lets a client accept it (its rule for clients lists what to refuse, "
+             "and this is not there), but no right server sends it (P-10), so our client "
+             "refuses it");
   } else {
     apply(outcome, judge_client_failure(run, c.rule, c.received));
   }
@@ -287,6 +294,9 @@ std::vector<ClientCheck> client_checks() {
                       appended(r945, '\0')));
   v.push_back(refusal("malformed-string-leading-zero", "P-11", "a string result with a leading 0",
                       product_s, inserted_after_header(r945, '0')));
+  v.back().accepting_warns = true;  // "0945": 4 digits whose value fits (spec: a WARN at most)
+  v.back().value = protocol::compute(product_s.op, product_s.operands.values());
+  v.back().title += " (a result only warns)";
   v.push_back(refusal("malformed-string-sign", "P-11", "a string result with a sign", product_s,
                       inserted_after_header(r945, '+')));
   v.push_back(refusal("malformed-string-too-long", "P-11", "an 11-character string result", max_s,

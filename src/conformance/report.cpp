@@ -2,14 +2,19 @@
 // conformance/report.cpp -- implementation of conformance/report.hpp.
 #include "conformance/report.hpp"
 
-#include <array>
-#include <cstdio>
+#include <algorithm>
+#include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "core/escape.hpp"
 #include "core/hex.hpp"
+#include "core/json_text.hpp"
 
 namespace sockcalc::conformance {
 namespace {
+
+using Json = nlohmann::ordered_json;  // the keys in docs/CONFORMANCE.md's order
 
 // Column widths of the table: status, rule, check id.
 constexpr int kStatusWidth = 6;
@@ -69,6 +74,38 @@ std::string quote_arg(const std::string& a) {
   std::string out = "'";
   for (char c : a) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return out + "'";
+}
+
+Json datagram_json(const Datagram& d) {
+  return {{"direction", d.sent ? "sent" : "received"},
+          {"length", d.bytes.size()},
+          {"hex", course_hex(d.bytes)},
+          {"meaning", d.meaning}};
+}
+
+Json client_json(const ClientRun& c) {
+  const bool signalled = !c.exited && c.started && !c.timed_out;
+  return {{"argv", c.argv},
+          {"started", c.started},
+          {"exited", c.exited},
+          {"exit_code", c.exited ? Json(c.exit_code) : Json(nullptr)},
+          {"signal", signalled ? Json(c.signal) : Json(nullptr)},
+          {"timed_out", c.timed_out},
+          {"stdout", c.out},
+          {"stderr", c.err}};
+}
+
+Json check_json(const CheckOutcome& o) {
+  Json datagrams = Json::array();
+  for (const Datagram& d : o.datagrams) datagrams.push_back(datagram_json(d));
+  return {{"id", o.id},
+          {"rule", o.rule},
+          {"title", o.title},
+          {"status", to_json(o.status)},
+          {"broken_rule", o.broken_rule},
+          {"message", o.message},
+          {"datagrams", std::move(datagrams)},
+          {"client", o.client ? client_json(*o.client) : Json(nullptr)}};
 }
 
 }  // namespace
@@ -133,74 +170,21 @@ std::string format_table(const Report& report, bool verbose) {
   return out + table_footer(report, verbose);
 }
 
-std::string json_string(std::string_view text) {
-  std::string out = "\"";
-  for (char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += ch;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (c < 0x20 || c > 0x7E) {
-      std::array<char, 8> esc{};
-      std::snprintf(esc.data(), esc.size(), "\\u%04x", c);
-      out += esc.data();
-    } else {
-      out += ch;
-    }
-  }
-  return out + "\"";
-}
-
 std::string format_json(const Report& report) {
-  std::string out = "{\"schema\":" + json_string(kJsonSchema) +
-                    ",\"mode\":" + json_string(report.mode) +
-                    ",\"target\":" + json_string(report.target) +
-                    ",\"timeout_ms\":" + std::to_string(report.timeout_ms) +
-                    ",\"result\":" + json_string(report.passed() ? "pass" : "fail") +
-                    ",\"summary\":{\"checks\":" + std::to_string(report.checks.size());
-  for (Status s : {Status::pass, Status::warn, Status::fail, Status::skip}) {
-    out += ",\"" + std::string(to_json(s)) + "\":" + std::to_string(report.count(s));
+  Json summary = {{"checks", report.checks.size()}};
+  for (Status status : {Status::pass, Status::warn, Status::fail, Status::skip}) {
+    summary[std::string(to_json(status))] = report.count(status);
   }
-  out += "},\n\"checks\":[";
-  bool first = true;
-  for (const CheckOutcome& o : report.checks) {
-    out += first ? "\n" : ",\n";
-    first = false;
-    out += "{\"id\":" + json_string(o.id) + ",\"rule\":" + json_string(o.rule) +
-           ",\"title\":" + json_string(o.title) + ",\"status\":" + json_string(to_json(o.status)) +
-           ",\"broken_rule\":" + json_string(o.broken_rule) +
-           ",\"message\":" + json_string(o.message) + ",\"datagrams\":[";
-    for (std::size_t i = 0; i < o.datagrams.size(); ++i) {
-      const Datagram& d = o.datagrams[i];
-      out += std::string(i ? "," : "") +
-             "{\"direction\":" + json_string(d.sent ? "sent" : "received") +
-             ",\"length\":" + std::to_string(d.bytes.size()) +
-             ",\"hex\":" + json_string(course_hex(d.bytes)) +
-             ",\"meaning\":" + json_string(d.meaning) + "}";
-    }
-    out += "],\"client\":";
-    if (!o.client) {
-      out += "null";
-    } else {
-      const ClientRun& c = *o.client;
-      out += "{\"argv\":[";
-      for (std::size_t i = 0; i < c.argv.size(); ++i)
-        out += (i ? "," : "") + json_string(c.argv[i]);
-      out += "],\"started\":" + std::string(c.started ? "true" : "false") +
-             ",\"exited\":" + (c.exited ? "true" : "false") +
-             ",\"exit_code\":" + (c.exited ? std::to_string(c.exit_code) : "null") +
-             ",\"signal\":" +
-             (!c.exited && c.started && !c.timed_out ? std::to_string(c.signal) : "null") +
-             ",\"timed_out\":" + (c.timed_out ? "true" : "false") +
-             ",\"stdout\":" + json_string(c.out) + ",\"stderr\":" + json_string(c.err) + "}";
-    }
-    out += "}";
-  }
-  return out + "\n]}\n";
+  Json checks = Json::array();
+  for (const CheckOutcome& o : report.checks) checks.push_back(check_json(o));
+  const Json doc = {{"schema", kJsonSchema},
+                    {"mode", report.mode},
+                    {"target", report.target},
+                    {"timeout_ms", report.timeout_ms},
+                    {"result", report.passed() ? "pass" : "fail"},
+                    {"summary", std::move(summary)},
+                    {"checks", std::move(checks)}};
+  return json_text(doc);
 }
 
 }  // namespace sockcalc::conformance

@@ -36,11 +36,8 @@ std::string table_footer(const Report& report, bool verbose);
 /// Header, rows and footer at once.
 std::string format_table(const Report& report, bool verbose);
 
-/// The whole report as one JSON document (schema kJsonSchema), ending with a newline.
+/// The whole report as one JSON document (schema kJsonSchema) on one line ending with a
+/// newline; strings written by core/json_text.hpp's rule.
 std::string format_json(const Report& report);
-
-/// `text` as a JSON string literal, quotes included; bytes that are not printable ASCII
-/// become \u00XX escapes, so the output is always valid UTF-8.
-std::string json_string(std::string_view text);
 
 }  // namespace sockcalc::conformance

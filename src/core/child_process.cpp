@@ -64,7 +64,7 @@ class SpawnSetup {
 
 Result<ChildHandles> start_with_pipes(const std::vector<std::string>& argv,
                                       const ChildStarter& start) {
-  if (argv.empty()) return Error{std::make_error_code(std::errc::invalid_argument), "no program"};
+  if (argv.empty()) return validation_error("no program");
   const std::string what = "cannot start '" + argv.front() + "'";
   // The parent's ends are close-on-exec, so that no other child started meanwhile holds them
   // open (which would delay the end of file); the child gets plain copies (dup2).
@@ -132,12 +132,12 @@ void read_available(int& fd, std::string& sink, std::size_t limit) {
   }
 }
 
-std::optional<ChildExit> reap_child(pid_t pid, bool block) {
+std::optional<ChildExit> reap_child(pid_t pid, Reap how) {
   if (pid <= 0) return std::nullopt;
   int st = 0;
   pid_t rc = 0;
   do {
-    rc = ::waitpid(pid, &st, block ? 0 : WNOHANG);
+    rc = ::waitpid(pid, &st, how == Reap::wait ? 0 : WNOHANG);
   } while (rc < 0 && errno == EINTR);
   if (rc != pid) return std::nullopt;
   ChildExit e;

@@ -68,8 +68,11 @@ struct ChildExit {
   int signal = 0;       // the signal that killed it, when !exited
 };
 
-/// waitpid() for `pid`, EINTR retried: how it ended, or nullopt while it runs (block = false)
+/// Whether reap_child() waits for the child to end, or only looks (WNOHANG).
+enum class Reap { wait, no_hang };
+
+/// waitpid() for `pid`, EINTR retried: how it ended, or nullopt while it runs (Reap::no_hang)
 /// or when it is not our child.
-std::optional<ChildExit> reap_child(pid_t pid, bool block);
+std::optional<ChildExit> reap_child(pid_t pid, Reap how);
 
 }  // namespace sockcalc

@@ -11,13 +11,19 @@
 
 namespace sockcalc {
 
-/// What failed and why: `context` names the call and its object ("cannot bind [::1]:10000"),
-/// `code` carries the system's reason. message() joins them as "context: reason".
+/// What failed and why. Two kinds:
+/// - a call that failed: `context` names the call and its object ("cannot bind [::1]:10000"),
+///   `code` carries the system's (or the resolver's) reason; message() joins them as
+///   "context: reason" ("cannot bind [::1]:10000: address already in use");
+/// - a value that failed a check (a bad argument, a config out of range): no call failed, so
+///   `code` is empty and `context` says it all ("max flows must be >= 1"); message() is
+///   `context` alone. Build these with validation_error().
 struct Error {
-  std::error_code code;
+  std::error_code code;  // empty for a validation failure
   std::string context;
 
-  /// "context: reason", the system's reason in lower case ("address already in use").
+  /// "context: reason", the reason in lower case ("address already in use"); `context` alone
+  /// when there is no code.
   [[nodiscard]] std::string message() const {
     if (!code) return context;
     std::string reason = code.message();
@@ -31,6 +37,10 @@ struct Error {
 inline Error errno_error(int errno_value, std::string context) {
   return Error{std::error_code(errno_value, std::system_category()), std::move(context)};
 }
+
+/// Builds the Error of a check that failed, with no system call behind it: no code, the
+/// whole reason in `what` ("cannot use fe80::1: no interface named 'x'").
+inline Error validation_error(std::string what) { return Error{{}, std::move(what)}; }
 
 /// Either a T or an Error. `src/` returns these instead of throwing on the I/O path.
 template <typename T>

@@ -83,7 +83,7 @@ void apply(const Decision& d, std::vector<std::byte>& datagram) {
 
 Result<FaultDecider> FaultDecider::create(const FaultConfig& config, std::uint64_t seed) {
   if (auto reason = validate(config)) {
-    return Error{std::make_error_code(std::errc::invalid_argument), *reason};
+    return validation_error(*reason);
   }
   return FaultDecider(config, seed);
 }

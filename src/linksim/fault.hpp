@@ -84,7 +84,7 @@ void apply(const Decision& decision, std::vector<std::byte>& datagram);
 /// results differ between standard libraries), so a seed replays on any platform.
 class FaultDecider {
  public:
-  /// Fails (std::errc::invalid_argument, context = validate()'s reason) on a bad config.
+  /// Fails on a bad config: a validation error (no code) whose context is validate()'s reason.
   static Result<FaultDecider> create(const FaultConfig& config, std::uint64_t seed);
 
   /// The fate of the next datagram, `size` bytes long.

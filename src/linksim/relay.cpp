@@ -7,7 +7,9 @@
 #include <atomic>
 #include <cerrno>
 #include <climits>
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
 #include <optional>
 #include <utility>
 
@@ -111,6 +113,14 @@ struct Relay::State {
   TimerHeap<Pending> delayed;
   TimerHeap<HoldTimer> holds;
   RelayStats stats;
+  // snapshot(): another thread asks (wanted, and the waker); the loop copies stats into
+  // `published` at its next turn and bumps `published_turn`, under `snapshot_mutex`.
+  std::atomic<bool> snapshot_wanted{false};
+  std::mutex snapshot_mutex;
+  std::condition_variable snapshot_taken;
+  RelayStats published;
+  std::uint64_t published_turn = 0;
+  void publish_if_wanted();
   std::size_t held_bytes = 0;
   std::uint64_t next_generation = 1;
   std::vector<std::byte> buffer;
@@ -129,7 +139,7 @@ Result<Relay> Relay::create(RelayOptions options) {
     deciders.push_back(std::move(*decider));
   }
   if (options.max_flows == 0) {
-    return Error{std::make_error_code(std::errc::invalid_argument), "max flows must be >= 1"};
+    return validation_error("max flows must be >= 1");
   }
   auto listen = DatagramSocket::bind_first(options.listen);
   if (!listen) return listen.error();
@@ -168,19 +178,45 @@ const RelayStats& Relay::stats() const { return s_->stats; }
 Status Relay::State::run() {
   while (!stop.load(std::memory_order_relaxed)) {
     ready.clear();
-    if (auto st = poller->wait(timeout_ms(next_deadline(), Clock::now()), ready); !st) return st;
+    if (auto st = poller->wait(timeout_ms(next_deadline(), options.clock()), ready); !st) {
+      return st;
+    }
+    // What fell due while the loop waited goes first: a datagram arriving after its flow's
+    // idle deadline opens a new flow, whichever of the two the wait reported first.
+    fire_timers(options.clock());
     for (const std::uint64_t token : ready) {
       if (token == kWakerToken) {
         waker.drain();
       } else if (token == kListenToken) {
-        read_clients(Clock::now());
+        read_clients(options.clock());
       } else {
-        read_server(token, Clock::now());
+        read_server(token, options.clock());
       }
     }
-    fire_timers(Clock::now());
+    fire_timers(options.clock());
+    publish_if_wanted();
   }
   return Ok{};
+}
+
+void Relay::State::publish_if_wanted() {
+  if (!snapshot_wanted.exchange(false, std::memory_order_relaxed)) return;
+  {
+    const std::lock_guard lock(snapshot_mutex);
+    published = stats;
+    ++published_turn;
+  }
+  snapshot_taken.notify_all();
+}
+
+RelayStats Relay::snapshot(std::chrono::milliseconds patience) const {
+  State& st = *s_;
+  std::unique_lock lock(st.snapshot_mutex);
+  const std::uint64_t asked_at = st.published_turn;
+  st.snapshot_wanted.store(true, std::memory_order_relaxed);
+  st.waker.notify();
+  st.snapshot_taken.wait_for(lock, patience, [&] { return st.published_turn != asked_at; });
+  return st.published;
 }
 
 std::optional<Clock::time_point> Relay::State::next_deadline() const {

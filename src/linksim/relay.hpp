@@ -60,6 +60,10 @@ struct RelayOptions {
   std::size_t max_held = 10'000;
   std::size_t max_held_bytes = 64u << 20;
   PollerKind poller = PollerKind::epoll;
+  /// Where the loop reads the time, for every timer (delays, reorder holds, idle expiry): the
+  /// steady clock. A test passes a clock it moves itself, so no test waits for a timer to run
+  /// out. Called on run()'s thread only.
+  std::function<std::chrono::steady_clock::time_point()> clock = std::chrono::steady_clock::now;
   /// Called for every datagram received, with the decision taken; empty on the fast path.
   std::function<void(const TraceRecord&)> trace;
   /// Called for every datagram received and every copy sent, with both ends; empty on the fast
@@ -93,6 +97,10 @@ class Relay {
 
   /// The counters; read from run()'s thread or after run() returned.
   [[nodiscard]] const RelayStats& stats() const;
+  /// A copy of the counters for another thread (a --metrics scrape): run()'s loop takes it at
+  /// its next turn, woken for it, so the datagram path pays one relaxed load a turn. Waits at
+  /// most `patience` (a loop that is not running gives the last copy taken, or zeros).
+  [[nodiscard]] RelayStats snapshot(std::chrono::milliseconds patience) const;
 
  private:
   struct State;

@@ -70,7 +70,7 @@ Result<CpuTimes> process_cpu_times(pid_t pid) {
   if (n < 0) return errno_error(read_errno, "cannot read " + path);
   const auto times = parse_proc_stat(std::string_view(buffer.data(), static_cast<std::size_t>(n)),
                                      sysconf(_SC_CLK_TCK));
-  if (!times) return Error{{}, "cannot parse " + path};
+  if (!times) return validation_error("cannot parse " + path);
   return *times;
 }
 

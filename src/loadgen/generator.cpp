@@ -191,7 +191,7 @@ Status Generator::watch(int fd, std::uint64_t tag) {
 }
 
 Status Generator::setup() {
-  if (config_.targets.empty()) return Error{{}, "no server address"};
+  if (config_.targets.empty()) return validation_error("no server address");
   Error first_error;
   for (const auto& target : config_.targets) {
     auto s = DatagramSocket::connect(target);
@@ -526,6 +526,8 @@ void Generator::report_progress(TimePoint now) {
   const std::uint64_t ok = report_.warmup.ok + report_.measured.ok;
   p.ok_per_second = interval > 0 ? static_cast<double>(ok - ok_at_last_progress_) / interval : 0;
   p.measured = report_.measured;
+  p.warmup = report_.warmup;
+  p.in_flight = static_cast<std::uint64_t>(busy_count_);
   ok_at_last_progress_ = ok;
   next_progress_ += kProgressInterval;
   if (next_progress_ <= now) next_progress_ = now + kProgressInterval;
@@ -613,12 +615,12 @@ Status Generator::loop() {
 }  // namespace
 
 Result<Report> run(const Config& config) {
-  if (config.concurrency == 0) return Error{{}, "concurrency must be at least 1"};
+  if (config.concurrency == 0) return validation_error("concurrency must be at least 1");
   if (config.protocol == Protocol::calc &&
       (config.workload.pool_size == 0 || config.workload.min_count < wire::kMinOperands ||
        config.workload.max_count > wire::kMaxOperands ||
        config.workload.min_count > config.workload.max_count)) {
-    return Error{{}, "invalid workload"};
+    return validation_error("invalid workload");
   }
   Report report;
   Generator generator(config, report);

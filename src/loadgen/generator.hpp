@@ -79,8 +79,10 @@ struct Tally {
 struct Progress {
   double elapsed_s = 0;  // since the start of the run (warm-up included)
   bool warming_up = false;
-  double ok_per_second = 0;  // over the last interval
-  Tally measured;            // so far
+  double ok_per_second = 0;     // over the last interval
+  Tally measured;               // so far
+  Tally warmup;                 // the warm-up's requests (all of them once it is over)
+  std::uint64_t in_flight = 0;  // requests sent and not answered yet, now
 };
 
 struct Report {

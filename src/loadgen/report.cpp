@@ -2,13 +2,19 @@
 // loadgen/report.cpp -- implementation of loadgen/report.hpp.
 #include "loadgen/report.hpp"
 
+#include <cmath>
 #include <cstdio>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
+#include "core/json_text.hpp"
 #include "loadgen/sockperf_wire.hpp"
 
 namespace sockcalc::loadgen {
 namespace {
+
+using Json = nlohmann::ordered_json;  // the keys in docs/LOADGEN.md's order
 
 constexpr double kNanosPerMicro = 1000.0;
 constexpr double kMicrosPerSecond = 1e6;
@@ -21,6 +27,17 @@ std::string fixed(double value, int decimals) {
 
 std::string micros(std::uint64_t nanos) {
   return fixed(static_cast<double>(nanos) / kNanosPerMicro, 1);
+}
+
+// `value` rounded to `decimals` places, for the JSON: as many as the text report shows, or as
+// a measurement deserves (the figure is a double; no reader gains from 15 digits of noise).
+double rounded(double value, int decimals) {
+  const double scale = std::pow(10.0, decimals);
+  return std::round(value * scale) / scale;
+}
+
+double micros_value(std::uint64_t nanos) {
+  return rounded(static_cast<double>(nanos) / kNanosPerMicro, 1);
 }
 
 std::string_view to_string(OpMix op) {
@@ -68,17 +85,55 @@ std::string tally_text(const Tally& t) {
   return o.str();
 }
 
-std::string tally_json(const Tally& t) {
-  std::ostringstream o;
-  o << "{\"sent\":" << t.sent << ",\"ok\":" << t.ok << ",\"wrong\":" << t.wrong
-    << ",\"error_replies\":" << t.error_replies << ",\"malformed\":" << t.malformed
-    << ",\"unanswered\":" << t.unanswered << ",\"timeouts\":" << t.timeouts
-    << ",\"retransmits\":" << t.retransmits << ",\"behind\":" << t.behind
-    << ",\"stray\":" << t.stray << ",\"send_errors\":" << t.send_errors
-    << ",\"send_blocked\":" << t.send_blocked << ",\"recv_errors\":" << t.recv_errors
-    << ",\"sockets_replaced\":" << t.sockets_replaced << ",\"late\":" << t.late
-    << ",\"late_bad\":" << t.late_bad << "}";
-  return o.str();
+Json tally_json(const Tally& t) {
+  return {{"sent", t.sent},
+          {"ok", t.ok},
+          {"wrong", t.wrong},
+          {"error_replies", t.error_replies},
+          {"malformed", t.malformed},
+          {"unanswered", t.unanswered},
+          {"timeouts", t.timeouts},
+          {"retransmits", t.retransmits},
+          {"behind", t.behind},
+          {"stray", t.stray},
+          {"send_errors", t.send_errors},
+          {"send_blocked", t.send_blocked},
+          {"recv_errors", t.recv_errors},
+          {"sockets_replaced", t.sockets_replaced},
+          {"late", t.late},
+          {"late_bad", t.late_bad}};
+}
+
+Json latency_json(const LatencyHistogram& h) {
+  return {{"count", h.count()},
+          {"min", micros_value(h.min())},
+          {"mean", rounded(h.mean() / kNanosPerMicro, 1)},
+          {"p50", micros_value(h.percentile(0.5))},
+          {"p90", micros_value(h.percentile(0.9))},
+          {"p99", micros_value(h.percentile(0.99))},
+          {"p999", micros_value(h.percentile(0.999))},
+          {"max", micros_value(h.max())},
+          {"relative_error", rounded(LatencyHistogram::kMaxRelativeError, 4)}};
+}
+
+Json cpu_json(const Config& config, const Report& report) {
+  Json cpu;
+  const CpuTimes& self = report.self_cpu;
+  cpu["loadgen_cpu"] = {
+      {"user_s", rounded(self.user, 6)},
+      {"system_s", rounded(self.system, 6)},
+      {"us_per_request", rounded(per_event_us(self.total(), report.measured.ok), 3)}};
+  cpu["server_cpu"] = nullptr;
+  if (report.server_cpu) {
+    const CpuTimes& s = *report.server_cpu;
+    cpu["server_cpu"] = {{"pid", config.server_pid},
+                         {"user_s", rounded(s.user, 3)},
+                         {"system_s", rounded(s.system, 3)},
+                         {"us_per_reply", rounded(per_event_us(s.total(), report.measured.ok), 3)},
+                         {"user_share", rounded(share(s.user, s.total()), 3)},
+                         {"system_share", rounded(share(s.system, s.total()), 3)}};
+  }
+  return cpu;
 }
 
 std::string count_of(std::uint64_t n, const char* one, const char* many) {
@@ -86,25 +141,6 @@ std::string count_of(std::uint64_t n, const char* one, const char* many) {
 }
 
 }  // namespace
-
-std::string json_string(std::string_view text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (u < 0x20 || u >= 0x7f) {
-      // Control bytes, and any non-ASCII byte (a path need not be UTF-8), as \u00XX.
-      char escaped[8];
-      std::snprintf(escaped, sizeof escaped, "\\u%04x", u);
-      out += escaped;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
 
 std::vector<std::string> failures(const Report& report, const PassCriteria& criteria) {
   std::vector<std::string> why;
@@ -175,53 +211,37 @@ std::string format_text(const Config& config, const Report& report, const PassCr
 }
 
 std::string format_json(const Config& config, const Report& report, const PassCriteria& criteria) {
-  std::ostringstream o;
   const bool calc = config.protocol == Protocol::calc;
-  const auto& w = config.workload;
-  o << "{\"target\":" << json_string(report.target.to_string())
-    << ",\"protocol\":" << (calc ? "\"calc\"" : "\"sockperf\"")
-    << ",\"mode\":" << (config.rate > 0 ? "\"open\"" : "\"closed\"")
-    << ",\"concurrency\":" << config.concurrency << ",\"rate\":" << fixed(config.rate, 3)
-    << ",\"duration_s\":" << fixed(seconds(config.duration), 6)
-    << ",\"warmup_s\":" << fixed(seconds(config.warmup), 6)
-    << ",\"timeout_ms\":" << fixed(seconds(config.timeout) * 1e3, 3);
+  Json j;
+  j["target"] = report.target.to_string();
+  j["protocol"] = calc ? "calc" : "sockperf";
+  j["mode"] = config.rate > 0 ? "open" : "closed";
+  j["concurrency"] = config.concurrency;
+  j["rate"] = rounded(config.rate, 3);
+  j["duration_s"] = rounded(seconds(config.duration), 6);
+  j["warmup_s"] = rounded(seconds(config.warmup), 6);
+  j["timeout_ms"] = rounded(seconds(config.timeout) * 1e3, 3);
   if (calc) {
-    o << ",\"op\":\"" << to_string(w.op) << "\",\"format\":\"" << to_string(w.format)
-      << "\",\"count_min\":" << w.min_count << ",\"count_max\":" << w.max_count
-      << ",\"seed\":" << w.seed << ",\"pool_size\":" << w.pool_size;
+    const auto& w = config.workload;
+    j["op"] = to_string(w.op);
+    j["format"] = to_string(w.format);
+    j["count_min"] = w.min_count;
+    j["count_max"] = w.max_count;
+    j["seed"] = w.seed;
+    j["pool_size"] = w.pool_size;
   }
-  o << ",\"measured_s\":" << fixed(report.measured_s, 6)
-    << ",\"requests_per_second\":" << fixed(report.requests_per_second(), 1)
-    << ",\"measured\":" << tally_json(report.measured)
-    << ",\"warmup\":" << tally_json(report.warmup);
-  const auto& h = report.latency;
-  o << ",\"latency_us\":{\"count\":" << h.count() << ",\"min\":" << micros(h.min())
-    << ",\"mean\":" << fixed(h.mean() / kNanosPerMicro, 1)
-    << ",\"p50\":" << micros(h.percentile(0.5)) << ",\"p90\":" << micros(h.percentile(0.9))
-    << ",\"p99\":" << micros(h.percentile(0.99)) << ",\"p999\":" << micros(h.percentile(0.999))
-    << ",\"max\":" << micros(h.max())
-    << ",\"relative_error\":" << fixed(LatencyHistogram::kMaxRelativeError, 4) << "}";
-  const CpuTimes& self = report.self_cpu;
-  o << ",\"loadgen_cpu\":{\"user_s\":" << fixed(self.user, 6)
-    << ",\"system_s\":" << fixed(self.system, 6)
-    << ",\"us_per_request\":" << fixed(per_event_us(self.total(), report.measured.ok), 3) << "}";
-  if (report.server_cpu) {
-    const CpuTimes& s = *report.server_cpu;
-    o << ",\"server_cpu\":{\"pid\":" << config.server_pid << ",\"user_s\":" << fixed(s.user, 3)
-      << ",\"system_s\":" << fixed(s.system, 3)
-      << ",\"us_per_reply\":" << fixed(per_event_us(s.total(), report.measured.ok), 3)
-      << ",\"user_share\":" << fixed(share(s.user, s.total()), 3)
-      << ",\"system_share\":" << fixed(share(s.system, s.total()), 3) << "}";
-  } else {
-    o << ",\"server_cpu\":null";
-  }
-  o << ",\"first_failure\":"
-    << (report.first_failure.empty() ? std::string("null") : json_string(report.first_failure));
+  j["measured_s"] = rounded(report.measured_s, 6);
+  j["requests_per_second"] = rounded(report.requests_per_second(), 1);
+  j["measured"] = tally_json(report.measured);
+  j["warmup"] = tally_json(report.warmup);
+  j["latency_us"] = latency_json(report.latency);
+  j.update(cpu_json(config, report));
+  j["first_failure"] = nullptr;
+  if (!report.first_failure.empty()) j["first_failure"] = report.first_failure;
   const auto why = failures(report, criteria);
-  o << ",\"pass\":" << (why.empty() ? "true" : "false") << ",\"failures\":[";
-  for (std::size_t i = 0; i < why.size(); ++i) o << (i ? "," : "") << json_string(why[i]);
-  o << "]}\n";
-  return o.str();
+  j["pass"] = why.empty();
+  j["failures"] = why;
+  return json_text(j);
 }
 
 std::string format_progress(const Progress& p) {

@@ -27,13 +27,11 @@ std::vector<std::string> failures(const Report& report, const PassCriteria& crit
 /// The report for a person, several lines ending with a newline.
 std::string format_text(const Config& config, const Report& report, const PassCriteria& criteria);
 
-/// Every figure of the report as one JSON object on one line (with a newline), for scripts.
+/// Every figure of the report as one JSON object on one line (with a newline), for scripts;
+/// keys in docs/LOADGEN.md's order, strings written by core/json_text.hpp's rule.
 std::string format_json(const Config& config, const Report& report, const PassCriteria& criteria);
 
 /// "  3 s  271234 ok/s  ok 812345  wrong 0  timeouts 0" (no newline), for a terminal.
 std::string format_progress(const Progress& progress);
-
-/// `text` as a JSON string literal, quotes included.
-std::string json_string(std::string_view text);
 
 }  // namespace sockcalc::loadgen

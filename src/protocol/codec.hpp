@@ -68,7 +68,54 @@ enum class RequestError : std::uint8_t {
   misaligned_payload,  // payload length not a multiple of 4
   too_many_operands,   // more than 64 integers (datagram longer than 257 bytes)
 };
+/// For people: "empty request", "payload not a multiple of 4 bytes", ...
 std::string_view to_string(RequestError error);
+
+/// How many RequestError values there are: the size of every table indexed by one (the server's
+/// counters by cause). Values run from 0 to kRequestErrorCount - 1, in declaration order.
+inline constexpr std::size_t kRequestErrorCount = 5;
+
+/// The short, stable snake_case name of `error` for counters, logs and metric labels: "empty",
+/// "unknown_opcode", "no_integer", "misaligned", "too_many"; "" for a value out of range.
+/// The switch has no default: -Wswitch (an error here) makes a new value name itself.
+constexpr std::string_view name(RequestError error) {
+  switch (error) {
+    case RequestError::empty:
+      return "empty";
+    case RequestError::unknown_opcode:
+      return "unknown_opcode";
+    case RequestError::no_operands:
+      return "no_integer";
+    case RequestError::misaligned_payload:
+      return "misaligned";
+    case RequestError::too_many_operands:
+      return "too_many";
+  }
+  return "";
+}
+
+/// `error`'s index into a table of kRequestErrorCount entries.
+constexpr std::size_t index(RequestError error) { return static_cast<std::size_t>(error); }
+
+/// Every RequestError, by index: `for (RequestError e : kRequestErrors)`.
+inline constexpr auto kRequestErrors = [] {
+  std::array<RequestError, kRequestErrorCount> all{};
+  for (std::size_t i = 0; i < all.size(); ++i) all[i] = static_cast<RequestError>(i);
+  return all;
+}();
+
+// A value added to RequestError gets a name (or -Wswitch fails the build), and then this fails
+// until kRequestErrorCount counts it too: no table indexed by RequestError can be too short.
+static_assert(name(static_cast<RequestError>(kRequestErrorCount)).empty(),
+              "RequestError has a value past kRequestErrorCount: raise the count");
+static_assert(
+    [] {
+      for (RequestError e : kRequestErrors) {
+        if (name(e).empty()) return false;
+      }
+      return true;
+    }(),
+    "a RequestError below kRequestErrorCount has no name");
 
 /// A broken rule plus the number that shows how (the opcode, or a byte or integer count).
 struct RequestFault {

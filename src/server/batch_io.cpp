@@ -2,20 +2,26 @@
 // server/batch_io.cpp -- implementation of server/batch_io.hpp.
 #include "server/batch_io.hpp"
 
-#include <fcntl.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 
 #include <cerrno>
 
 namespace sockcalc::server {
 namespace {
 
-bool nothing_to_read(int err) { return err == EAGAIN || err == EWOULDBLOCK || err == EINTR; }
+// The errno of a receive that failed for another reason than "nothing to read", else 0.
+int failure_of(RecvOutcome outcome, int error) {
+  return outcome == RecvOutcome::failed ? error : 0;
+}
 
-// The socket may be blocking (prepare_waiting_receive): only a waiting receive may sleep.
-int recv_flags(RecvWait wait) { return MSG_TRUNC | (wait == RecvWait::no ? MSG_DONTWAIT : 0); }
-constexpr int kSendFlags = MSG_NOSIGNAL | MSG_DONTWAIT;
+// Calls `send` (returning an errno) until it succeeds or fails otherwise than by EINTR, at most
+// 1 + kMaxInterruptedSends times.
+template <typename Send>
+int send_retrying(Send send) {
+  int err = send();
+  for (int i = 0; err == EINTR && i < kMaxInterruptedSends; ++i) err = send();
+  return err;
+}
 
 // Wires `m` to one datagram buffer, one address and (with destinations) one control buffer.
 void wire(msghdr& m, iovec& iov, std::span<std::byte> data, Address& name, PktinfoBuffer* control) {
@@ -54,51 +60,45 @@ void take(RxSlot& s, msghdr& m, std::size_t length, bool with_destinations) {
 // from each request's destination.
 class SimpleIo final : public DatagramIo {
  public:
-  SimpleIo(int fd, ReplyFrom reply_from) : DatagramIo(fd, 1, reply_from) {}
+  SimpleIo(const DatagramSocket& socket, ReplyFrom reply_from)
+      : DatagramIo(socket, 1, reply_from) {}
 
   std::size_t recv(RecvWait wait, int& error) override {
     RxSlot& s = rx_[0];
-    ssize_t n = 0;
+    RecvResult r;
     if (with_destinations()) {
       msghdr m{};
       iovec iov{};
       wire(m, iov, s.data, s.peer, &s.control);
-      n = ::recvmsg(fd_, &m, recv_flags(wait));
-      if (n >= 0) take(s, m, static_cast<std::size_t>(n), true);
+      r = socket_.recv_message(m, wait);
+      if (r.outcome == RecvOutcome::received) take(s, m, r.wire_length, true);
     } else {
-      socklen_t len = Address::capacity();
-      // MSG_TRUNC: return the datagram's real length even when it did not fit.
-      n = ::recvfrom(fd_, s.data.data(), s.data.size(), recv_flags(wait), s.peer.data(), &len);
-      if (n >= 0) {
-        s.peer.set_length(len);
-        s.wire_length = static_cast<std::size_t>(n);
-        s.held = std::min(s.wire_length, s.data.size());
+      r = socket_.recv_from(s.data, &s.peer, wait);
+      if (r.outcome == RecvOutcome::received) {
+        s.wire_length = r.wire_length;
+        s.held = r.held;
       }
     }
-    if (n < 0) {
-      if (!nothing_to_read(errno)) error = errno;
-      return 0;
-    }
-    return 1;
+    if (r.outcome == RecvOutcome::received) return 1;
+    error = failure_of(r.outcome, r.error);
+    return 0;
   }
 
   SendOutcome send(std::size_t n) override {
     SendOutcome out;
     for (std::size_t i = 0; i < n; ++i) {
       TxSlot& t = tx_[i];
-      ssize_t r = 0;
       if (with_destinations()) {
         msghdr m{};
         iovec iov{};
         m.msg_iov = &iov;
         m.msg_iovlen = 1;
         aim(m, iov, t, true);
-        r = ::sendmsg(fd_, &m, kSendFlags);
+        t.error = send_retrying([&] { return socket_.send_message(m); });
       } else {
-        r = ::sendto(fd_, t.data.data(), t.size, kSendFlags, t.peer->data(), t.peer->length());
+        t.error = send_retrying([&] { return socket_.send_to({t.data.data(), t.size}, *t.peer); });
       }
-      t.error = r < 0 ? errno : 0;
-      ++(r < 0 ? out.failed : out.sent);
+      ++(t.error != 0 ? out.failed : out.sent);
     }
     return out;
   }
@@ -107,8 +107,8 @@ class SimpleIo final : public DatagramIo {
 // recvmmsg/sendmmsg over headers wired to the slots once, at construction.
 class MmsgIo final : public DatagramIo {
  public:
-  MmsgIo(int fd, std::size_t batch, ReplyFrom reply_from)
-      : DatagramIo(fd, batch, reply_from),
+  MmsgIo(const DatagramSocket& socket, std::size_t batch, ReplyFrom reply_from)
+      : DatagramIo(socket, batch, reply_from),
         rx_iov_(batch),
         rx_msgs_(batch),
         tx_iov_(batch),
@@ -123,18 +123,16 @@ class MmsgIo final : public DatagramIo {
 
   std::size_t recv(RecvWait wait, int& error) override {
     // MSG_TRUNC applies to each message: msg_len is then the datagram's real length.
-    // MSG_WAITFORONE: once one datagram is in, take only those already queued.
-    const int n = ::recvmmsg(fd_, rx_msgs_.data(), static_cast<unsigned>(rx_msgs_.size()),
-                             recv_flags(wait) | MSG_WAITFORONE, nullptr);
-    if (n < 0) {
-      if (!nothing_to_read(errno)) error = errno;
+    const BatchRecvResult r = socket_.recv_batch(rx_msgs_, wait);
+    if (r.outcome != RecvOutcome::received) {
+      error = failure_of(r.outcome, r.error);
       return 0;
     }
-    for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i) {
+    for (std::size_t i = 0; i < r.count; ++i) {
       // recvmmsg wrote the lengths of these headers, and only these: take() readies them.
       take(rx_[i], rx_msgs_[i].msg_hdr, rx_msgs_[i].msg_len, with_destinations());
     }
-    return static_cast<std::size_t>(n);
+    return r.count;
   }
 
   SendOutcome send(std::size_t n) override {
@@ -144,19 +142,23 @@ class MmsgIo final : public DatagramIo {
     }
     SendOutcome out;
     std::size_t next = 0;
+    int interrupted = 0;  // EINTRs in a row on the reply at `next`
     // sendmmsg may send fewer than asked: go on from the first one not sent. When it refuses
-    // the first one outright, that reply is lost: count it and skip it.
+    // the first one outright, that reply is lost: count it and skip it. An interrupted call
+    // sent nothing: try again, a bounded number of times.
     while (next < n) {
-      const int k = ::sendmmsg(fd_, &tx_msgs_[next], static_cast<unsigned>(n - next), kSendFlags);
-      if (k > 0) {
-        out.sent += static_cast<std::size_t>(k);
-        next += static_cast<std::size_t>(k);
-      } else if (k < 0 && errno == EINTR) {
-        continue;
+      const BatchSendResult r = socket_.send_batch(std::span(tx_msgs_).subspan(next, n - next));
+      if (r.sent > 0) {
+        out.sent += r.sent;
+        next += r.sent;
+        interrupted = 0;
+      } else if (r.error == EINTR && interrupted < kMaxInterruptedSends) {
+        ++interrupted;
       } else {
-        tx_[next].error = k < 0 ? errno : EIO;
+        tx_[next].error = r.error;
         ++out.failed;
         ++next;
+        interrupted = 0;
       }
     }
     return out;
@@ -171,22 +173,12 @@ class MmsgIo final : public DatagramIo {
 
 }  // namespace
 
-std::unique_ptr<DatagramIo> make_datagram_io(IoMechanism mechanism, int fd, std::size_t batch,
-                                             ReplyFrom reply_from) {
+std::unique_ptr<DatagramIo> make_datagram_io(IoMechanism mechanism, const DatagramSocket& socket,
+                                             std::size_t batch, ReplyFrom reply_from) {
   if (mechanism == IoMechanism::simple || batch <= 1) {
-    return std::make_unique<SimpleIo>(fd, reply_from);
+    return std::make_unique<SimpleIo>(socket, reply_from);
   }
-  return std::make_unique<MmsgIo>(fd, batch, reply_from);
-}
-
-int prepare_waiting_receive(int fd, std::chrono::microseconds tick) {
-  const int flags = ::fcntl(fd, F_GETFL);
-  if (flags < 0 || ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0) return errno;
-  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(tick);
-  const timeval timeout{static_cast<time_t>(seconds.count()),
-                        static_cast<suseconds_t>((tick - seconds).count())};
-  if (::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout) < 0) return errno;
-  return 0;
+  return std::make_unique<MmsgIo>(socket, batch, reply_from);
 }
 
 }  // namespace sockcalc::server

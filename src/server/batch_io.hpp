@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: MIT
 // server/batch_io.hpp -- internal to src/server.
-// Owns one worker's preallocated receive/send slots and the calls that move datagrams through
-// them: recvfrom/sendto one at a time (the course's loop) or recvmmsg/sendmmsg in batches.
-// Single-threaded: exactly one DatagramIo per worker thread.
+// Owns one worker's preallocated receive/send slots and moves datagrams through them with the
+// socket's calls (socket/datagram_socket.hpp): recvfrom/sendto one at a time (the course's loop)
+// or recvmmsg/sendmmsg in batches. Single-threaded: exactly one DatagramIo per worker thread.
 #pragma once
 
 #include <array>
-#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <span>
@@ -14,6 +13,7 @@
 
 #include "address/address.hpp"
 #include "protocol/codec.hpp"
+#include "socket/datagram_socket.hpp"
 #include "socket/pktinfo.hpp"
 
 namespace sockcalc::server {
@@ -45,8 +45,12 @@ struct TxSlot {
 
 struct SendOutcome {
   std::size_t sent = 0;
-  std::size_t failed = 0;  // replies the kernel refused (each is lost, never retried)
+  std::size_t failed = 0;  // replies the kernel refused (each is lost); sent + failed = asked
 };
+
+/// How often a send interrupted by a signal (EINTR) is tried again before its reply is counted
+/// as failed: a bound, so that a storm of signals cannot hold a worker in its send loop.
+inline constexpr int kMaxInterruptedSends = 3;
 
 enum class IoMechanism { simple, batch };
 
@@ -61,36 +65,29 @@ enum class ReplyFrom {
   destination,
 };
 
-/// What a receive does when no datagram is queued.
-enum class RecvWait {
-  no,       // returns 0 at once
-  for_one,  // sleeps until one arrives, the socket's receive timeout passes (SO_RCVTIMEO), a
-            // signal interrupts it, or the socket is shut down for reading; needs a socket
-            // made ready by prepare_waiting_receive()
-};
-
 class DatagramIo {
  public:
   virtual ~DatagramIo() = default;
 
   /// Receives up to rx().size() datagrams; returns how many were filled (0: none ready).
-  /// Only the first one is waited for, as `wait` says; the others are those already queued.
+  /// Only the first one is waited for, as `wait` says (RecvWait::for_one sleeps only on a socket
+  /// in ReceiveMode::blocking); the others are those already queued.
   /// `error` gets the errno of a failure other than "nothing to read" (EAGAIN, EINTR).
   /// After shutdown(SHUT_RD) a waiting receive returns at once with one slot of 0 bytes from an
   /// unnamed peer: the caller tells it from a datagram by the reason it shut the socket down.
   virtual std::size_t recv(RecvWait wait, int& error) = 0;
-  /// Sends tx()[0, n) without blocking, looping until each one was sent or refused; sets each
-  /// slot's error.
+  /// Sends tx()[0, n) without blocking, looping until each one was sent or refused (EINTR: tried
+  /// again, kMaxInterruptedSends times at most); sets each slot's error.
   virtual SendOutcome send(std::size_t n) = 0;
 
   std::span<RxSlot> rx() { return rx_; }
   std::span<TxSlot> tx() { return tx_; }
 
  protected:
-  DatagramIo(int fd, std::size_t batch, ReplyFrom reply_from)
-      : fd_(fd), reply_from_(reply_from), rx_(batch), tx_(batch) {}
+  DatagramIo(const DatagramSocket& socket, std::size_t batch, ReplyFrom reply_from)
+      : socket_(socket), reply_from_(reply_from), rx_(batch), tx_(batch) {}
   [[nodiscard]] bool with_destinations() const { return reply_from_ == ReplyFrom::destination; }
-  int fd_;  // borrowed: the worker's socket owns it
+  const DatagramSocket& socket_;  // borrowed: the server owns it and outlives its workers
   ReplyFrom reply_from_;
   std::vector<RxSlot> rx_;
   std::vector<TxSlot> tx_;
@@ -99,13 +96,7 @@ class DatagramIo {
 /// The one factory: recvfrom/sendto (batch of 1; recvmsg/sendmsg with destinations) or
 /// recvmmsg/sendmmsg (batch of `batch`). Every buffer, control buffers included, is allocated
 /// here, once: nothing is allocated per datagram.
-std::unique_ptr<DatagramIo> make_datagram_io(IoMechanism mechanism, int fd, std::size_t batch,
-                                             ReplyFrom reply_from);
-
-/// Readies `fd` for RecvWait::for_one: clears O_NONBLOCK (of the open file, so of every worker
-/// sharing it; sends and RecvWait::no receives pass MSG_DONTWAIT and never block) and sets
-/// SO_RCVTIMEO to `tick`, the longest a waiting receive sleeps. Returns 0, or the errno of the
-/// call that failed (the socket may then be left blocking without a timeout).
-int prepare_waiting_receive(int fd, std::chrono::microseconds tick);
+std::unique_ptr<DatagramIo> make_datagram_io(IoMechanism mechanism, const DatagramSocket& socket,
+                                             std::size_t batch, ReplyFrom reply_from);
 
 }  // namespace sockcalc::server

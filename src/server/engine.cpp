@@ -92,7 +92,7 @@ Result<Server> Server::bind(const std::vector<Address>& candidates, ServerOption
     return server;
   }
   if (first_error) return *first_error;
-  return Error{std::make_error_code(std::errc::invalid_argument), "no address to bind"};
+  return validation_error("no address to bind");
 }
 
 Result<Server> Server::adopt(DatagramSocket socket, ServerOptions options) {
@@ -142,7 +142,7 @@ void Server::request_stop() {
   // readable for ever, and the next server started on it would spin. Those workers sleep in
   // poll() on the waker instead.
   if (state_->ownership == Ownership::owned) {
-    for (const DatagramSocket& s : state_->sockets) ::shutdown(s.fd(), SHUT_RD);
+    for (const DatagramSocket& s : state_->sockets) s.shutdown_receives();
   }
   errno = saved_errno;
 }
@@ -158,6 +158,20 @@ void Server::request_reload() {
 }
 
 Stats Server::stats() const { return state_->total(); }
+
+std::vector<Stats> Server::worker_stats() const {
+  std::vector<Stats> each;
+  each.reserve(state_->workers.size());
+  for (const auto& w : state_->workers) each.push_back(w->stats());
+  return each;
+}
+
+std::vector<Result<ReceiveMemory>> Server::receive_memory() const {
+  std::vector<Result<ReceiveMemory>> each;
+  each.reserve(state_->sockets.size());
+  for (const DatagramSocket& s : state_->sockets) each.push_back(s.receive_memory());
+  return each;
+}
 
 Status Server::run() {
   State& st = *state_;
@@ -182,18 +196,24 @@ void Server::make_workers() {
   } else {
     config.idle = st.ownership == Ownership::owned ? IdleWait::in_receive : IdleWait::in_poll;
   }
+  if (config.idle == IdleWait::in_receive) {
+    // Before any worker runs: the mode is the socket's, read by each worker sharing it. A socket
+    // that refuses stays non-blocking, and its workers sleep in poll() instead.
+    for (DatagramSocket& s : st.sockets) (void)s.block_receives(kReportTick);
+  }
   config.reply_from = is_wildcard(local_) ? ReplyFrom::destination : ReplyFrom::bound_address;
   config.rate_limit = st.options.rate_limit;
   config.tap = &st.options.tap;
   // State lives on the heap: it stays put when the Server object is moved.
   config.on_report = [&st] { st.log("stats " + st.total().to_string()); };
   config.on_reload = st.options.on_reload;
+  config.log = [&st](const std::string& line) { st.log(line); };
   const int count = std::max(1, st.options.threads);
   st.workers.clear();
   for (int i = 0; i < count; ++i) {
     // A Unix or adopted socket is one socket shared by every worker.
     const auto& s = st.sockets[static_cast<std::size_t>(i) % st.sockets.size()];
-    st.workers.push_back(std::make_unique<Worker>(s.fd(), config, st.control));
+    st.workers.push_back(std::make_unique<Worker>(s, config, st.control));
   }
 }
 

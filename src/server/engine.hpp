@@ -99,6 +99,12 @@ class Server {
   [[nodiscard]] const Address& local_address() const { return local_; }
   /// The counters summed over every worker; any thread, any time.
   [[nodiscard]] Stats stats() const;
+  /// Each worker's counters, in worker order (the Nth is worker N); any thread, any time.
+  [[nodiscard]] std::vector<Stats> worker_stats() const;
+  /// Each socket's receive side as the kernel accounts it, read now (for a scrape, not the
+  /// datagram path): one socket per UDP worker, in worker order; one shared by every worker for
+  /// a Unix or passed socket. Any thread, any time.
+  [[nodiscard]] std::vector<Result<ReceiveMemory>> receive_memory() const;
 
  private:
   struct State;

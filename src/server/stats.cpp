@@ -19,14 +19,12 @@ Stats& Stats::operator+=(const Stats& o) {
 }
 
 std::string Stats::to_string() const {
-  using protocol::RequestError;
-  static constexpr std::array<const char*, 5> kNames = {"empty", "unknown_opcode", "no_integer",
-                                                        "misaligned", "too_many"};
   std::string out =
       "received=" + std::to_string(received) + " answered=" + std::to_string(answered) +
       " results=" + std::to_string(results) + " errors=" + std::to_string(error_replies) + " (";
-  for (std::size_t i = 0; i < kNames.size(); ++i) {
-    out += (i ? " " : "") + std::string(kNames[i]) + "=" + std::to_string(by_error[i]);
+  for (protocol::RequestError e : protocol::kRequestErrors) {
+    const std::size_t i = protocol::index(e);
+    out += (i ? " " : "") + std::string(protocol::name(e)) + "=" + std::to_string(by_error[i]);
   }
   out +=
       ") truncated=" + std::to_string(truncated) + " unanswerable=" + std::to_string(unanswerable) +

@@ -36,20 +36,21 @@ class Counter {
 };
 
 struct Stats {
-  Counter received;                   // datagrams read from the socket
-  Counter answered;                   // replies the kernel accepted
-  Counter results;                    // requests computed (a success reply made)
-  Counter error_replies;              // error replies made (bad requests)
-  std::array<Counter, 5> by_error{};  // error replies by protocol::RequestError
-  Counter truncated;                  // datagrams longer than the receive buffer (MSG_TRUNC)
-  Counter unanswerable;               // from an unnamed Unix socket: no address to reply to
-  Counter rate_limited;               // over the source's --rate-limit: dropped, no reply
-  Counter send_failed;                // replies the kernel refused (ENOBUFS, EAGAIN, ...): dropped
-  Counter recv_failed;                // receive errors other than "nothing to read"
+  Counter received;       // datagrams read from the socket
+  Counter answered;       // replies the kernel accepted
+  Counter results;        // requests computed (a success reply made)
+  Counter error_replies;  // error replies made (bad requests)
+  // error replies by cause, indexed by protocol::index(RequestError), named by protocol::name()
+  std::array<Counter, protocol::kRequestErrorCount> by_error{};
+  Counter truncated;     // datagrams longer than the receive buffer (MSG_TRUNC)
+  Counter unanswerable;  // from an unnamed Unix socket: no address to reply to
+  Counter rate_limited;  // over the source's --rate-limit: dropped, no reply
+  Counter send_failed;   // replies the kernel refused (ENOBUFS, EAGAIN, ...): dropped
+  Counter recv_failed;   // receive errors other than "nothing to read"
 
   void count_error(protocol::RequestError e) {
     ++error_replies;
-    ++by_error[static_cast<std::size_t>(e)];
+    ++by_error[protocol::index(e)];  // in range: codec.hpp's static_asserts tie the size
   }
   Stats& operator+=(const Stats& other);
 

@@ -4,35 +4,37 @@
 
 #include <poll.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
+#include <thread>
 
 #include "server/engine.hpp"
 #include "server/handler.hpp"
+#include "socket/sys.hpp"
 
 namespace sockcalc::server {
 
-Worker::Worker(int fd, const WorkerConfig& config, Control& control)
-    : fd_(fd),
+Worker::Worker(const DatagramSocket& socket, const WorkerConfig& config, Control& control)
+    : socket_(socket),
       config_(config),
       control_(control),
-      io_(make_datagram_io(config.mechanism, fd, config.batch, config.reply_from)) {
+      io_(make_datagram_io(config.mechanism, socket, config.batch, config.reply_from)) {
   if (config.rate_limit > 0) limiter_.emplace(config.rate_limit, config.rate_limit);
 }
 
 // An idle worker sleeps in the receive itself: a request then costs one receive and one send,
-// where a non-blocking receive would first fail and call poll(). Should the socket refuse to
-// block, the worker sleeps in poll() instead.
-RecvWait Worker::prepare_idle_wait() {
-  if (config_.idle == IdleWait::in_receive && prepare_waiting_receive(fd_, kReportTick) == 0) {
-    return RecvWait::for_one;
-  }
-  if (config_.idle == IdleWait::in_receive) config_.idle = IdleWait::in_poll;
+// where a non-blocking receive would first fail and call poll(). The server readied the socket
+// for it (block_receives()); should the socket have refused, the worker sleeps in poll().
+RecvWait Worker::receive_wait() {
+  if (config_.idle != IdleWait::in_receive) return RecvWait::no;
+  if (socket_.receive_mode() == ReceiveMode::blocking) return RecvWait::for_one;
+  config_.idle = IdleWait::in_poll;
   return RecvWait::no;
 }
 
 void Worker::run() {
-  const RecvWait wait = prepare_idle_wait();
+  const RecvWait wait = receive_wait();
   while (!control_.stop.load(std::memory_order_relaxed)) {
     int error = 0;
     const std::size_t n = io_->recv(wait, error);
@@ -42,6 +44,11 @@ void Worker::run() {
     // unanswered, as does every datagram that arrives once stop is requested.
     if (control_.stop.load(std::memory_order_relaxed)) break;
     check_requests();
+    if (error != 0) {
+      back_off("receive", error, recv_backoff_);  // else a persistent error would spin the loop
+      continue;
+    }
+    recv_backoff_ = std::chrono::milliseconds{0};
     if (n > 0) {
       serve(n);
     } else if (config_.idle == IdleWait::in_poll) {
@@ -51,15 +58,45 @@ void Worker::run() {
 }
 
 bool Worker::wait_readable() {
-  std::array<pollfd, 2> fds{{{fd_, POLLIN, 0}, {control_.waker.fd(), POLLIN, 0}}};
-  if (::poll(fds.data(), fds.size(), -1) < 0) return false;  // EINTR: look at the flags again
-  if (fds[1].revents != 0) {
-    control_.waker.drain();
-    // Stop is meant for every worker: a drain must not swallow the wake-up of the others, which
-    // may still sleep in poll() on the same eventfd.
-    if (control_.stop.load(std::memory_order_relaxed)) control_.waker.notify();
+  std::array<pollfd, 2> fds{{{socket_.fd(), POLLIN, 0}, {control_.waker.fd(), POLLIN, 0}}};
+  if (sys::calls().poll(fds.data(), fds.size(), -1) < 0) {
+    // EINTR: look at the flags again. Anything else would fail again at once: back off.
+    if (errno != EINTR) back_off("wait for a datagram", errno, wait_backoff_);
+    return false;
   }
+  wait_backoff_ = std::chrono::milliseconds{0};
+  if (fds[1].revents != 0) take_wake();
   return fds[0].revents != 0;
+}
+
+bool Worker::take_wake() {
+  control_.waker.drain();
+  // Stop is meant for every worker: a drain must not swallow the wake-up of the others, which
+  // may still sleep in poll() on the same eventfd.
+  const bool stop = control_.stop.load(std::memory_order_relaxed);
+  if (stop) control_.waker.notify();
+  return stop;
+}
+
+void Worker::back_off(const char* call, int error, std::chrono::milliseconds& delay) {
+  if (!logged_failure_ && config_.log) {
+    logged_failure_ = true;
+    auto local = socket_.local_address();
+    const std::string where = local ? local->to_string() : "fd " + std::to_string(socket_.fd());
+    config_.log(errno_error(error, std::string("cannot ") + call + " on " + where).message() +
+                "; trying again after a pause (this worker logs no further failure; "
+                "recv_failed counts the receives)");
+  }
+  delay = std::clamp(delay * 2, kFirstBackoff,
+                     std::chrono::duration_cast<std::chrono::milliseconds>(kReportTick));
+  // Sleeps on the waker alone: the socket may well stay readable (an error pending on it).
+  pollfd waker{control_.waker.fd(), POLLIN, 0};
+  const int n = sys::calls().poll(&waker, 1, static_cast<int>(delay.count()));
+  if (n > 0) {
+    take_wake();
+  } else if (n < 0 && errno != EINTR) {
+    std::this_thread::sleep_for(delay);  // poll() fails too: sleep all the same
+  }
 }
 
 void Worker::check_requests() {

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // server/worker.hpp -- internal to src/server.
 // Worker: one serving loop over one socket (borrowed), with its own I/O slots, counters and
-// rate limiter. run() belongs to one thread; Control is shared by every worker of a server.
+// rate limiter; a receive or wait that keeps failing makes it back off, never spin. run()
+// belongs to one thread; Control is shared by every worker of a server.
 #pragma once
 
 #include <atomic>
@@ -9,11 +10,13 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 
 #include "core/waker.hpp"
 #include "server/batch_io.hpp"
 #include "server/rate_limiter.hpp"
 #include "server/stats.hpp"
+#include "socket/datagram_socket.hpp"
 
 namespace sockcalc::server {
 
@@ -31,9 +34,9 @@ struct Control {
 
 /// What an idle worker does until a datagram arrives.
 enum class IdleWait {
-  /// Sleeps in the receive itself (a blocking socket with a receive timeout): the fewest
-  /// syscalls. Only for a socket the server owns: it makes the socket blocking, and stop wakes
-  /// the sleepers by shutting it down for reading.
+  /// Sleeps in the receive itself (a socket in ReceiveMode::blocking, made so by the server):
+  /// the fewest syscalls. Only for a socket the server owns, and stop wakes the sleepers by
+  /// shutting it down for reading. On a non-blocking socket the worker sleeps in poll().
   in_receive,
   /// Sleeps in poll() on the socket and the waker: for a socket the server does not own (one a
   /// service manager passed, which it keeps and hands to the next instance), whose state must
@@ -50,17 +53,24 @@ struct WorkerConfig {
   ReplyFrom reply_from = ReplyFrom::bound_address;
   double rate_limit = 0;
   const std::function<void(const TapRecord&)>* tap = nullptr;  // null or empty: no tap
-  std::function<void()> on_report;  // called by the worker that takes a report request
-  std::function<void()> on_reload;  // called by the worker that takes a reload request
+  std::function<void()> on_report;              // called by the worker that takes a report request
+  std::function<void()> on_reload;              // called by the worker that takes a reload request
+  std::function<void(const std::string&)> log;  // a failure's log line (once per worker)
 };
 
 /// The longest an idle worker sleeps in its receive before it looks at the report flag
 /// (request_report() from another thread); a stop request wakes it at once.
 inline constexpr std::chrono::milliseconds kReportTick{100};
 
+/// After a failed receive or wait (other than EAGAIN, EINTR) a worker sleeps before it tries
+/// again, kFirstBackoff at first, twice as long after each failure in a row, kReportTick at most:
+/// a persistent error costs a few calls a second instead of a spinning core. A stop request
+/// ends the sleep at once.
+inline constexpr std::chrono::milliseconds kFirstBackoff{1};
 class Worker {
  public:
-  Worker(int fd, const WorkerConfig& config, Control& control);
+  /// `socket` must outlive the worker; the server owns it.
+  Worker(const DatagramSocket& socket, const WorkerConfig& config, Control& control);
 
   /// Serves the socket until control.stop is set. Never throws.
   void run();
@@ -68,18 +78,25 @@ class Worker {
   [[nodiscard]] const Stats& stats() const { return stats_; }
 
  private:
-  RecvWait prepare_idle_wait();  // how receives wait, after readying the socket for it
-  bool wait_readable();          // sleeps until the socket or the waker is readable
+  RecvWait receive_wait();  // how receives wait, from the socket's mode
+  bool wait_readable();     // sleeps until the socket or the waker is readable
+  bool take_wake();         // drains the waker; passes a stop request on to the other workers
+  // Logs the first failure, sleeps `delay` (first grown: kFirstBackoff, doubled, capped).
+  void back_off(const char* call, int error, std::chrono::milliseconds& delay);
   void check_requests();
   void serve(std::size_t received);
   std::size_t answer_into(const RxSlot& rx, TxSlot& tx);
 
-  int fd_;
+  const DatagramSocket& socket_;
   WorkerConfig config_;
   Control& control_;
   std::unique_ptr<DatagramIo> io_;
   std::optional<RateLimiter> limiter_;
   Stats stats_;
+  // The last back-off sleep after a failed receive, and after a failed wait: 0 after a success.
+  std::chrono::milliseconds recv_backoff_{0};
+  std::chrono::milliseconds wait_backoff_{0};
+  bool logged_failure_ = false;
 };
 
 }  // namespace sockcalc::server

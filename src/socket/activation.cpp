@@ -14,6 +14,8 @@
 #include <limits>
 #include <string_view>
 
+#include "socket/sys.hpp"
+
 namespace sockcalc::activation {
 namespace {
 
@@ -21,9 +23,7 @@ constexpr const char* kPidVar = "LISTEN_PID";
 constexpr const char* kFdsVar = "LISTEN_FDS";
 constexpr const char* kNamesVar = "LISTEN_FDNAMES";
 
-Error invalid(std::string context) {
-  return Error{std::make_error_code(std::errc::invalid_argument), std::move(context)};
-}
+Error invalid(std::string context) { return validation_error(std::move(context)); }
 
 // A plain decimal number in [min, max]: digits only, no sign, no spaces.
 std::optional<long long> parse_decimal(std::string_view text, long long min, long long max) {
@@ -45,7 +45,7 @@ std::string fd_name(int fd) { return "fd " + std::to_string(fd); }
 
 int socket_option(int fd, int name, int& value) {
   socklen_t len = sizeof value;
-  return ::getsockopt(fd, SOL_SOCKET, name, &value, &len);
+  return sys::calls().getsockopt(fd, SOL_SOCKET, name, &value, &len);
 }
 
 std::string type_name(int type) {
@@ -85,11 +85,11 @@ Result<std::vector<int>> listen_fds() {
   auto fds = parse_listen_fds(env, ::getpid());
   if (!fds) return fds;
   for (int fd : *fds) {
-    const int flags = ::fcntl(fd, F_GETFD);
+    const int flags = sys::calls().fcntl(fd, F_GETFD, 0);
     if (flags < 0) {
       return errno_error(errno, "cannot use " + fd_name(fd) + " passed by socket activation");
     }
-    if ((flags & FD_CLOEXEC) == 0 && ::fcntl(fd, F_SETFD, flags | FD_CLOEXEC) != 0) {
+    if ((flags & FD_CLOEXEC) == 0 && sys::calls().fcntl(fd, F_SETFD, flags | FD_CLOEXEC) != 0) {
       return errno_error(errno, "cannot set FD_CLOEXEC on " + fd_name(fd));
     }
   }

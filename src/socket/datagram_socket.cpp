@@ -3,26 +3,30 @@
 #include "socket/datagram_socket.hpp"
 
 #include <fcntl.h>
+#include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <optional>
 #include <string>
 
 #include "socket/socket_access.hpp"
+#include "socket/sys.hpp"
 
 namespace sockcalc {
 namespace {
 
 Status set_option(int fd, int level, int name, int value, const char* option_name,
                   const Address& where) {
-  if (setsockopt(fd, level, name, &value, sizeof value) != 0) {
+  if (sys::calls().setsockopt(fd, level, name, &value, sizeof value) != 0) {
     return errno_error(errno,
                        std::string("cannot set ") + option_name + " on " + where.to_string());
   }
@@ -32,7 +36,7 @@ Status set_option(int fd, int level, int name, int value, const char* option_nam
 // A buffer size: `force` (SO_RCVBUFFORCE, SO_SNDBUFFORCE) may pass the sysctl maximum but needs
 // CAP_NET_ADMIN; without it, `plain` (SO_RCVBUF, SO_SNDBUF) is capped there by the kernel.
 Status set_buffer(int fd, int force, int plain, int bytes, const char* name, const Address& where) {
-  if (setsockopt(fd, SOL_SOCKET, force, &bytes, sizeof bytes) == 0) return Ok{};
+  if (sys::calls().setsockopt(fd, SOL_SOCKET, force, &bytes, sizeof bytes) == 0) return Ok{};
   return set_option(fd, SOL_SOCKET, plain, bytes, name, where);
 }
 
@@ -65,14 +69,15 @@ bool is_stale_unix_socket(const Address& local) {
   if (path.empty() || lstat(path.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode)) return false;
   auto probe = DatagramSocket::open(AF_UNIX);
   if (!probe) return false;
-  return ::connect(probe->fd(), local.data(), local.length()) != 0 && errno == ECONNREFUSED;
+  return sys::calls().connect(probe->fd(), local.data(), local.length()) != 0 &&
+         errno == ECONNREFUSED;
 }
 
 Status autobind_unix(const DatagramSocket& s) {
   // Binding with only the family asks Linux for a unique abstract name ("autobind").
   sockaddr_un un{};
   un.sun_family = AF_UNIX;
-  if (::bind(s.fd(), reinterpret_cast<const sockaddr*>(&un), sizeof(sa_family_t)) != 0) {
+  if (sys::calls().bind(s.fd(), reinterpret_cast<const sockaddr*>(&un), sizeof(sa_family_t)) != 0) {
     return errno_error(errno, "cannot autobind a unix socket");
   }
   return Ok{};
@@ -82,19 +87,20 @@ Status autobind_unix(const DatagramSocket& s) {
 
 Result<DatagramSocket> DatagramSocket::adopt(int fd) {
   DatagramSocket s(fd);  // owns fd from here: closed on failure
-  const int status = ::fcntl(fd, F_GETFL);
-  if (status < 0 || ::fcntl(fd, F_SETFL, status | O_NONBLOCK) != 0) {
+  const auto& sys = sys::calls();
+  const int status = sys.fcntl(fd, F_GETFL, 0);
+  if (status < 0 || sys.fcntl(fd, F_SETFL, status | O_NONBLOCK) != 0) {
     return errno_error(errno, "cannot make fd " + std::to_string(fd) + " non-blocking");
   }
-  const int descriptor = ::fcntl(fd, F_GETFD);
-  if (descriptor < 0 || ::fcntl(fd, F_SETFD, descriptor | FD_CLOEXEC) != 0) {
+  const int descriptor = sys.fcntl(fd, F_GETFD, 0);
+  if (descriptor < 0 || sys.fcntl(fd, F_SETFD, descriptor | FD_CLOEXEC) != 0) {
     return errno_error(errno, "cannot set FD_CLOEXEC on fd " + std::to_string(fd));
   }
   return s;
 }
 
 Result<DatagramSocket> DatagramSocket::open(int family) {
-  const int fd = ::socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  const int fd = sys::calls().socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return errno_error(errno, "cannot create a datagram socket");
   return DatagramSocket(fd);
 }
@@ -121,7 +127,7 @@ Result<DatagramSocket> DatagramSocket::bind_first(const std::vector<Address>& ca
     if (s) return s;
     if (!first) first = s.error();
   }
-  return first ? *first : Error{std::make_error_code(std::errc::invalid_argument), "no address"};
+  return first ? *first : validation_error("no address");
 }
 
 Result<DatagramSocket> DatagramSocket::connect(const Address& peer) {
@@ -130,7 +136,7 @@ Result<DatagramSocket> DatagramSocket::connect(const Address& peer) {
   if (peer.is_unix()) {
     if (auto st = autobind_unix(*s); !st) return st.error();
   }
-  if (::connect(s->fd(), peer.data(), peer.length()) != 0) {
+  if (sys::calls().connect(s->fd(), peer.data(), peer.length()) != 0) {
     return errno_error(errno, "cannot connect to " + peer.to_string());
   }
   return s;
@@ -138,21 +144,24 @@ Result<DatagramSocket> DatagramSocket::connect(const Address& peer) {
 
 DatagramSocket& DatagramSocket::operator=(DatagramSocket&& other) noexcept {
   if (this != &other) {
-    if (fd_ >= 0) ::close(fd_);
+    if (fd_ >= 0) sys::calls().close(fd_);
     fd_ = std::exchange(other.fd_, -1);
+    mode_ = std::exchange(other.mode_, ReceiveMode::non_blocking);
   }
   return *this;
 }
 
 DatagramSocket::~DatagramSocket() {
   // close() is not retried on EINTR: on Linux the fd is released whatever it returns.
-  if (fd_ >= 0) ::close(fd_);
+  if (fd_ >= 0) sys::calls().close(fd_);
 }
 
 Result<Address> DatagramSocket::local_address() const {
   Address a;
   socklen_t len = Address::capacity();
-  if (::getsockname(fd_, a.data(), &len) != 0) return errno_error(errno, "cannot getsockname");
+  if (sys::calls().getsockname(fd_, a.data(), &len) != 0) {
+    return errno_error(errno, "cannot getsockname");
+  }
   a.set_length(len);
   return a;
 }
@@ -175,13 +184,19 @@ RecvResult recv_result(ssize_t n, std::size_t buffer_size) {
   return r;
 }
 
+// MSG_TRUNC makes a receive return the datagram's real length, even when it did not fit. Only a
+// waiting receive may sleep: the socket may be blocking (block_receives()).
+int recv_flags(RecvWait wait) { return MSG_TRUNC | (wait == RecvWait::no ? MSG_DONTWAIT : 0); }
+// Sends never sleep, whatever the socket's mode; a peer gone never raises SIGPIPE.
+constexpr int kSendFlags = MSG_NOSIGNAL | MSG_DONTWAIT;
+
 }  // namespace
 
-RecvResult DatagramSocket::recv_from(std::span<std::byte> buffer, Address* peer) const {
+RecvResult DatagramSocket::recv_from(std::span<std::byte> buffer, Address* peer,
+                                     RecvWait wait) const {
   socklen_t len = Address::capacity();
-  // MSG_TRUNC makes recvfrom return the datagram's real length, even when it did not fit.
-  const ssize_t n = ::recvfrom(fd_, buffer.data(), buffer.size(), MSG_TRUNC,
-                               peer ? peer->data() : nullptr, peer ? &len : nullptr);
+  const ssize_t n = sys::calls().recvfrom(fd_, buffer.data(), buffer.size(), recv_flags(wait),
+                                          peer ? peer->data() : nullptr, peer ? &len : nullptr);
   if (n >= 0 && peer) peer->set_length(len);
   return recv_result(n, buffer.size());
 }
@@ -211,7 +226,7 @@ RecvResult DatagramSocket::recv_with_destination(std::span<std::byte> buffer, Ad
   m.msg_iovlen = 1;
   m.msg_control = control.bytes.data();
   m.msg_controllen = control.bytes.size();
-  const ssize_t n = ::recvmsg(fd_, &m, MSG_TRUNC);
+  const ssize_t n = sys::calls().recvmsg(fd_, &m, recv_flags(RecvWait::no));
   if (n >= 0) {
     from.set_length(m.msg_namelen);
     destination = ReplySource::from_received(m);
@@ -220,8 +235,8 @@ RecvResult DatagramSocket::recv_with_destination(std::span<std::byte> buffer, Ad
 }
 
 int DatagramSocket::send_to(std::span<const std::byte> datagram, const Address& peer) const {
-  const ssize_t n =
-      ::sendto(fd_, datagram.data(), datagram.size(), MSG_NOSIGNAL, peer.data(), peer.length());
+  const ssize_t n = sys::calls().sendto(fd_, datagram.data(), datagram.size(), kSendFlags,
+                                        peer.data(), peer.length());
   return n < 0 ? errno : 0;
 }
 
@@ -237,18 +252,87 @@ int DatagramSocket::send_from(std::span<const std::byte> datagram, const Address
   m.msg_iovlen = 1;
   m.msg_control = control.bytes.data();
   m.msg_controllen = source.write_control(control);
-  const ssize_t n = ::sendmsg(fd_, &m, MSG_NOSIGNAL);
-  return n < 0 ? errno : 0;
+  return send_message(m);
 }
 
 int DatagramSocket::send(std::span<const std::byte> datagram) const {
-  const ssize_t n = ::send(fd_, datagram.data(), datagram.size(), MSG_NOSIGNAL);
+  const ssize_t n = sys::calls().send(fd_, datagram.data(), datagram.size(), kSendFlags);
   return n < 0 ? errno : 0;
 }
 
 bool DatagramSocket::wait_readable(int timeout_ms) const {
+  return wait(timeout_ms).outcome == WaitOutcome::readable;
+}
+
+WaitResult DatagramSocket::wait(int timeout_ms) const {
   pollfd p{fd_, POLLIN, 0};
-  return ::poll(&p, 1, timeout_ms) > 0;
+  const int n = sys::calls().poll(&p, 1, timeout_ms);
+  if (n > 0) return {WaitOutcome::readable, 0};
+  if (n == 0) return {WaitOutcome::timed_out, 0};
+  const int err = errno;
+  return {err == EINTR ? WaitOutcome::interrupted : WaitOutcome::failed, err};
+}
+
+Status DatagramSocket::block_receives(std::chrono::microseconds timeout) {
+  const auto& sys = sys::calls();
+  const int flags = sys.fcntl(fd_, F_GETFL, 0);
+  if (flags < 0 || sys.fcntl(fd_, F_SETFL, flags & ~O_NONBLOCK) < 0) {
+    return errno_error(errno, "cannot make fd " + std::to_string(fd_) + " blocking");
+  }
+  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(timeout);
+  const timeval tv{static_cast<time_t>(seconds.count()),
+                   static_cast<suseconds_t>((timeout - seconds).count())};
+  if (sys.setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0) {
+    return errno_error(errno, "cannot set SO_RCVTIMEO on fd " + std::to_string(fd_));
+  }
+  mode_ = ReceiveMode::blocking;
+  return Ok{};
+}
+
+RecvResult DatagramSocket::recv_message(msghdr& message, RecvWait wait) const {
+  const ssize_t n = sys::calls().recvmsg(fd_, &message, recv_flags(wait));
+  // The caller's header says how large its buffer is: the first iovec (all we ever wire).
+  const std::size_t size = message.msg_iovlen > 0 ? message.msg_iov[0].iov_len : 0;
+  return recv_result(n, size);
+}
+
+int DatagramSocket::send_message(const msghdr& message) const {
+  const ssize_t n = sys::calls().sendmsg(fd_, &message, kSendFlags);
+  return n < 0 ? errno : 0;
+}
+
+BatchRecvResult DatagramSocket::recv_batch(std::span<mmsghdr> headers, RecvWait wait) const {
+  const int n = sys::calls().recvmmsg(fd_, headers.data(), static_cast<unsigned>(headers.size()),
+                                      recv_flags(wait) | MSG_WAITFORONE, nullptr);
+  if (n >= 0) return {RecvOutcome::received, static_cast<std::size_t>(n), 0};
+  const RecvResult r = recv_result(n, 0);
+  return {r.outcome, 0, r.error};
+}
+
+BatchSendResult DatagramSocket::send_batch(std::span<mmsghdr> headers) const {
+  const int n =
+      sys::calls().sendmmsg(fd_, headers.data(), static_cast<unsigned>(headers.size()), kSendFlags);
+  if (n > 0) return {static_cast<std::size_t>(n), 0};
+  return {0, n < 0 ? errno : EIO};
+}
+
+void DatagramSocket::shutdown_receives() const { sys::calls().shutdown(fd_, SHUT_RD); }
+
+Result<ReceiveMemory> DatagramSocket::receive_memory() const {
+  // Read here, at a scrape, rather than with SO_RXQ_OVFL, which delivers the same counter as a
+  // control message with every datagram received: a cost on the datagram path (docs/SERVICE.md).
+  std::array<std::uint32_t, SK_MEMINFO_VARS> info{};
+  socklen_t len = sizeof info;
+  if (sys::calls().getsockopt(fd_, SOL_SOCKET, SO_MEMINFO, info.data(), &len) != 0) {
+    return errno_error(errno, "cannot get SO_MEMINFO");
+  }
+  // An older kernel may fill fewer fields than this header knows; the three read here are among
+  // the first (Linux 3.9 has them all).
+  if (len < (SK_MEMINFO_DROPS + 1) * sizeof(std::uint32_t)) {
+    return errno_error(EINVAL, "cannot get SO_MEMINFO: " + std::to_string(len) + " bytes");
+  }
+  return ReceiveMemory{info[SK_MEMINFO_DROPS], info[SK_MEMINFO_RCVBUF],
+                       info[SK_MEMINFO_RMEM_ALLOC]};
 }
 
 }  // namespace sockcalc

@@ -11,6 +11,8 @@
 #include <cstdio>
 #include <string>
 
+#include "socket/sys.hpp"
+
 namespace sockcalc {
 namespace {
 
@@ -49,13 +51,13 @@ bool restricts_socket_file(const SocketOptions& options) {
 
 int bind_socket_file(int fd, const Address& local, const SocketOptions& options) {
   if (!restricts_socket_file(options) || !is_socket_file(local)) {
-    return ::bind(fd, local.data(), local.length()) == 0 ? 0 : errno;
+    return sys::calls().bind(fd, local.data(), local.length()) == 0 ? 0 : errno;
   }
   // bind() creates the file with 0777 & ~umask. Until lchown() has run, the file's group is the
   // server's own, which must not get in: so only the owner's bits, then.
   const mode_t first = final_mode(options) & (options.file_group ? kOwnerBits : kAllBits);
   const mode_t saved = ::umask(kAllBits & ~first);
-  const int err = ::bind(fd, local.data(), local.length()) == 0 ? 0 : errno;
+  const int err = sys::calls().bind(fd, local.data(), local.length()) == 0 ? 0 : errno;
   ::umask(saved);
   return err;
 }
@@ -63,9 +65,8 @@ int bind_socket_file(int fd, const Address& local, const SocketOptions& options)
 Status finish_socket_file(const Address& local, const SocketOptions& options) {
   if (!restricts_socket_file(options)) return Ok{};
   if (!is_socket_file(local)) {
-    return Error{std::make_error_code(std::errc::invalid_argument),
-                 "cannot set the mode or group of " + local.to_string() +
-                     ": only a unix:PATH socket has a file"};
+    return validation_error("cannot set the mode or group of " + local.to_string() +
+                            ": only a unix:PATH socket has a file");
   }
   const std::string path = local.unix_path();
   // Neither call follows a symbolic link: whoever could swap the file for one in the moment

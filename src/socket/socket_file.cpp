@@ -13,7 +13,7 @@ namespace sockcalc {
 Result<SocketFile> SocketFile::identify(const std::string& path) {
   struct stat st {};
   if (::lstat(path.c_str(), &st) != 0) return errno_error(errno, "cannot stat socket file " + path);
-  if (!S_ISSOCK(st.st_mode)) return errno_error(ENOTSOCK, "cannot stat socket file " + path);
+  if (!S_ISSOCK(st.st_mode)) return validation_error("cannot use " + path + ": not a socket");
   return SocketFile(path, st.st_dev, st.st_ino);
 }
 

@@ -4,6 +4,7 @@
 // then has tshark verify the checksums. Single-threaded except the concurrency test.
 #include "capture/pcap_writer.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <signal.h>
@@ -333,7 +334,7 @@ TEST(PcapWriter, RefusesWhatTheFileCannotHold) {
   EXPECT_FALSE(ux->write(un, v6, one, kWhen).ok());
   const auto bad = ip->write(v6, v6, one, Clock::time_point(std::chrono::seconds(-1)));
   ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.error().message().find(dir.file("ip.pcap")), std::string::npos);
+  EXPECT_THAT(bad.error().message(), ::testing::HasSubstr(dir.file("ip.pcap")));
   // The largest UDP payloads: IPv4 65507, IPv6 65527 bytes.
   EXPECT_FALSE(ip->write(v4, v4, filled(65508, 0), kWhen).ok());
   EXPECT_TRUE(ip->write(v4, v4, filled(65507, 0), kWhen).ok());

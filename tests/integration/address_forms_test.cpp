@@ -4,6 +4,8 @@
 // scope (`fe80::1%lo`), brackets (`[::1]`, as every program prints addresses), and the usage
 // errors for a link-local address without a scope and an unknown interface. Loopback only:
 // link-local traffic between hosts is tested in tests/netns. Test thread only.
+#include <gmock/gmock.h>
+
 #include <net/if.h>
 
 #include <ostream>
@@ -62,10 +64,10 @@ class IntegAddressBadHost : public ::testing::TestWithParam<BadHost> {};
 
 void expect_usage_error(const std::string& what, const RunResult& r, const std::string& says) {
   EXPECT_TRUE(r.status.exited_with(2)) << what << "\n" << r.report;
-  EXPECT_NE(r.err.find(says), std::string::npos)
+  EXPECT_THAT(r.err, ::testing::HasSubstr(says))
       << what << ": stderr does not say '" << says << "'\n"
       << r.report;
-  EXPECT_NE(r.err.find("--help"), std::string::npos) << what << "\n" << r.report;
+  EXPECT_THAT(r.err, ::testing::HasSubstr("--help")) << what << "\n" << r.report;
   EXPECT_EQ(r.out, "") << what << "\n" << r.report;
 }
 
@@ -102,7 +104,7 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(IntegAddressScope, ServerAndClientNameTheScopedAddress) {
   const RunResult server = run_program(SOCKCALC_SERVER_BIN, {"fe80::1%lo", "0"});
   EXPECT_TRUE(server.status.exited_with(kServerCannotStart)) << server.report;
-  EXPECT_NE(server.err.find("server: cannot bind [fe80::1%lo]:0: "), std::string::npos)
+  EXPECT_THAT(server.err, ::testing::HasSubstr("server: cannot bind [fe80::1%lo]:0: "))
       << server.report;
 
   const std::string lo_index = std::to_string(if_nametoindex("lo"));
@@ -110,7 +112,7 @@ TEST(IntegAddressScope, ServerAndClientNameTheScopedAddress) {
       {"-op", "+", "--retries", "0", "--timeout", "100", "fe80::1%" + lo_index, "9", "1"});
   EXPECT_TRUE(client.status.exited && client.status.code != 0 && client.status.code != 2)
       << client.report;
-  EXPECT_NE(client.err.find("[fe80::1%lo]:9"), std::string::npos) << client.report;
+  EXPECT_THAT(client.err, ::testing::HasSubstr("[fe80::1%lo]:9")) << client.report;
 }
 
 // ---- Brackets: what every program prints is what every program takes ----

@@ -2,12 +2,15 @@
 // tests/integration/client_replies_test.cpp -- internal to tests/integration.
 // The real client against a scripted fake server: the bytes it sends, how it reports error
 // and malformed replies, retransmission, timeout and refusal. Test thread only.
+#include <gmock/gmock.h>
+
 #include <functional>
 #include <ostream>
 #include <string>
 #include <vector>
 
 #include "integration.hpp"
+#include "support/closed_port.hpp"
 
 namespace sockcalc::integration {
 namespace {
@@ -16,6 +19,7 @@ using protocol::Format;
 using protocol::Op;
 using protocol::RequestError;
 using protocol::RequestFault;
+using testing::ClosedPort;
 
 const std::vector<std::uint32_t> kIntegers = {1, 3, 5, 7, 9};
 
@@ -64,7 +68,7 @@ TEST_P(IntegClientReply, ClientReportsIt) {
   EXPECT_TRUE(r.status.exited_with(c.exit_status)) << "reply " << hex(reply) << "\n"
                                                    << r.report << fake->report();
   for (const std::string& needle : c.err_needles) {
-    EXPECT_NE(r.err.find(needle), std::string::npos) << "stderr lacks '" << needle << "'\n"
+    EXPECT_THAT(r.err, ::testing::HasSubstr(needle)) << "stderr lacks '" << needle << "'\n"
                                                      << r.report << fake->report();
   }
   if (c.exit_status == kClientOk) {
@@ -249,7 +253,7 @@ TEST(IntegClientRetransmit, NoReplyAfterAllTries) {
   EXPECT_TRUE(r.status.exited_with(kClientNoReply)) << r.report << fake->report();
   EXPECT_EQ(r.out, "") << r.report;
   const std::string expected = "no reply from [::1]:" + fake->port_arg() + " after 3 tries";
-  EXPECT_NE(r.err.find(expected), std::string::npos) << "stderr lacks '" << expected << "'\n"
+  EXPECT_THAT(r.err, ::testing::HasSubstr(expected)) << "stderr lacks '" << expected << "'\n"
                                                      << r.report;
   const auto got = fake->received();
   ASSERT_EQ(got.size(), 3u) << fake->report();
@@ -260,23 +264,25 @@ TEST(IntegClientRetransmit, NoReplyAfterAllTries) {
 
 // Nothing listens on the port: the ICMP "port unreachable" ends the call at once, exit 4.
 TEST(IntegClientRefused, NothingListening) {
-  std::uint16_t port = 0;
-  ASSERT_OK_AND_ASSIGN(port, closed_port(Family::v6));
+  auto closed = ClosedPort::open(Family::v6);
+  ASSERT_TRUE(closed) << closed.error().message();
+  const std::uint16_t port = closed->port();
   // A generous timeout: only a refusal, not the retransmission timer, can end this quickly.
   const RunResult r = run_client(
       {"-op", "+", "--timeout", "60000", "::1", std::to_string(port), "1", "2"}, 2 * kPatience);
   EXPECT_TRUE(r.status.exited_with(kClientNoReply)) << r.report;
-  EXPECT_NE(r.err.find("connection refused"), std::string::npos) << r.report;
-  EXPECT_NE(r.err.find("[::1]:" + std::to_string(port)), std::string::npos) << r.report;
+  EXPECT_THAT(r.err, ::testing::HasSubstr("connection refused")) << r.report;
+  EXPECT_THAT(r.err, ::testing::HasSubstr("[::1]:" + std::to_string(port))) << r.report;
 }
 
 TEST(IntegClientRefused, NothingListeningIpv4) {
-  std::uint16_t port = 0;
-  ASSERT_OK_AND_ASSIGN(port, closed_port(Family::v4));
+  auto closed = ClosedPort::open(Family::v4);
+  ASSERT_TRUE(closed) << closed.error().message();
+  const std::uint16_t port = closed->port();
   const RunResult r = run_client(
       {"-op", "+", "--timeout", "60000", "127.0.0.1", std::to_string(port), "1"}, 2 * kPatience);
   EXPECT_TRUE(r.status.exited_with(kClientNoReply)) << r.report;
-  EXPECT_NE(r.err.find("connection refused"), std::string::npos) << r.report;
+  EXPECT_THAT(r.err, ::testing::HasSubstr("connection refused")) << r.report;
 }
 
 }  // namespace

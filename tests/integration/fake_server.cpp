@@ -34,14 +34,6 @@ std::string reason_text(const protocol::RequestFault& fault) {
 
 std::string hex(std::span<const std::byte> bytes) { return course_hex(bytes); }
 
-Result<std::uint16_t> closed_port(Family family) {
-  auto s = DatagramSocket::bind(Address::loopback(family, 0));
-  if (!s) return s.error();
-  auto local = s->local_address();
-  if (!local) return local.error();
-  return local->port();  // the socket closes here: nothing listens on that port any more
-}
-
 Result<std::unique_ptr<FakeServer>> FakeServer::start(const Address& local,
                                                       std::vector<FakeStep> script,
                                                       milliseconds lifetime) {

@@ -38,10 +38,6 @@ std::string reason_text(const protocol::RequestFault& fault);
 /// The course's hex dump, "0x80 0x0 0x0 0x0 0x19", for messages.
 std::string hex(std::span<const std::byte> bytes);
 
-/// A port on ::1 (or 127.0.0.1 for Family::v4) that was free a moment ago: bound, read, closed.
-/// Nothing listens there, so a datagram sent to it is refused.
-Result<std::uint16_t> closed_port(Family family);
-
 // ---- FakeServer ----
 
 /// What the fake does with the n-th datagram it receives.

@@ -4,6 +4,7 @@
 // Single-threaded.
 #include "linksim/fault.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <array>
@@ -235,7 +236,7 @@ TEST(FaultDecider, RejectsOutOfRangeConfig) {
   for (const FaultConfig& c : bad) {
     auto d = FaultDecider::create(c, 1);
     ASSERT_FALSE(d.ok()) << to_string(c);
-    EXPECT_NE(d.error().context.find("out of range"), std::string::npos) << d.error().context;
+    EXPECT_THAT(d.error().context, ::testing::HasSubstr("out of range"));
     EXPECT_TRUE(validate(c).has_value());
   }
   EXPECT_NE(validate({.loss = 150})->find("loss 150"), std::string::npos);

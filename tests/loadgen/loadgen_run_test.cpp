@@ -16,8 +16,9 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "fake_peer.hpp"
-#include "json_lite.hpp"
 #include "loadgen/sockperf_wire.hpp"
 #include "socket/datagram_socket.hpp"
 #include "support/process.hpp"
@@ -49,34 +50,37 @@ std::string dump(const RunResult& r) { return "\n" + r.report; }
 
 int exit_code(const RunResult& r) { return r.status.exited ? r.status.code : -1; }
 
-json::Value parse_json_or_fail(const RunResult& r) {
-  auto v = json::parse(r.out);
-  EXPECT_TRUE(v.has_value()) << "stdout is not one JSON value" << dump(r);
-  return v ? *v : json::Value{};
+using Json = nlohmann::json;
+
+// stdout as one JSON value; an empty object (every member lookup then fails) when it is not.
+Json parse_json_or_fail(const RunResult& r) {
+  Json v = Json::parse(r.out, nullptr, /*allow_exceptions=*/false);
+  EXPECT_FALSE(v.is_discarded()) << "stdout is not one JSON value" << dump(r);
+  return v.is_discarded() ? Json::object() : v;
 }
 
-double num(const json::Value& v, const std::string& a, const std::string& b = "") {
-  return b.empty() ? v[a].number() : v[a][b].number();
+// A number of the document; throws (failing the test) when it is missing or not a number.
+double num(const Json& v, const std::string& a, const std::string& b = "") {
+  return (b.empty() ? v.at(a) : v.at(a).at(b)).get<double>();
 }
 
 // The figures every run must keep consistent, whatever the peer did.
-void expect_consistent(const json::Value& j, const RunResult& r) {
+void expect_consistent(const Json& j, const RunResult& r) {
   for (const char* phase : {"measured", "warmup"}) {
-    const auto& t = j[phase];
     // Every request of a phase ends exactly once: answered (one way or another) or not.
-    EXPECT_EQ(t["sent"].number(), t["ok"].number() + t["wrong"].number() +
-                                      t["error_replies"].number() + t["malformed"].number() +
-                                      t["unanswered"].number())
+    EXPECT_EQ(num(j, phase, "sent"), num(j, phase, "ok") + num(j, phase, "wrong") +
+                                         num(j, phase, "error_replies") +
+                                         num(j, phase, "malformed") + num(j, phase, "unanswered"))
         << phase << dump(r);
-    EXPECT_EQ(t["retransmits"].number(), t["timeouts"].number()) << phase;
+    EXPECT_EQ(num(j, phase, "retransmits"), num(j, phase, "timeouts")) << phase;
   }
-  const auto& l = j["latency_us"];
-  EXPECT_EQ(l["count"].number(), num(j, "measured", "ok"));
-  EXPECT_LE(l["min"].number(), l["p50"].number());
-  EXPECT_LE(l["p50"].number(), l["p90"].number());
-  EXPECT_LE(l["p90"].number(), l["p99"].number());
-  EXPECT_LE(l["p99"].number(), l["p999"].number());
-  EXPECT_LE(l["p999"].number(), l["max"].number());
+  const auto l = [&j](const char* key) { return num(j, "latency_us", key); };
+  EXPECT_EQ(l("count"), num(j, "measured", "ok"));
+  EXPECT_LE(l("min"), l("p50"));
+  EXPECT_LE(l("p50"), l("p90"));
+  EXPECT_LE(l("p90"), l("p99"));
+  EXPECT_LE(l("p99"), l("p999"));
+  EXPECT_LE(l("p999"), l("max"));
   if (num(j, "measured_s") > 0) {
     EXPECT_NEAR(num(j, "requests_per_second"), num(j, "measured", "ok") / num(j, "measured_s"),
                 1.0);
@@ -124,9 +128,9 @@ TEST(LoadgenRun, RealServerOnIpv6AllRepliesRightAndJsonComplete) {
   const auto j = parse_json_or_fail(r);
   ASSERT_TRUE(j.is_object());
   expect_consistent(j, r);
-  EXPECT_EQ(j["target"].string(), server.address);
-  EXPECT_EQ(j["protocol"].string(), "calc");
-  EXPECT_EQ(j["mode"].string(), "closed");
+  EXPECT_EQ(j.at("target").get<std::string>(), server.address);
+  EXPECT_EQ(j.at("protocol").get<std::string>(), "calc");
+  EXPECT_EQ(j.at("mode").get<std::string>(), "closed");
   EXPECT_EQ(num(j, "concurrency"), 4);
   EXPECT_EQ(num(j, "count_min"), 1);
   EXPECT_EQ(num(j, "count_max"), 64);
@@ -140,12 +144,12 @@ TEST(LoadgenRun, RealServerOnIpv6AllRepliesRightAndJsonComplete) {
   EXPECT_GT(num(j, "requests_per_second"), 0);
   EXPECT_GT(num(j, "latency_us", "p50"), 0);
   EXPECT_GT(num(j, "loadgen_cpu", "us_per_request"), 0);
-  ASSERT_TRUE(j["server_cpu"].is_object()) << dump(r);
+  ASSERT_TRUE(j.at("server_cpu").is_object()) << dump(r);
   EXPECT_EQ(num(j, "server_cpu", "pid"), server.child->pid());
   EXPECT_GT(num(j, "server_cpu", "us_per_reply"), 0);
   EXPECT_NEAR(num(j, "server_cpu", "user_share") + num(j, "server_cpu", "system_share"), 1.0, 0.01);
-  EXPECT_TRUE(j["first_failure"].is_null());
-  EXPECT_TRUE(j["pass"].as_bool());
+  EXPECT_TRUE(j.at("first_failure").is_null());
+  EXPECT_TRUE(j.at("pass").get<bool>());
 }
 
 TEST(LoadgenRun, RealServerOnUnixSocketWaitsForRoomInTheQueue) {
@@ -177,6 +181,26 @@ TEST(LoadgenRun, RealServerOnUnixSocketWaitsForRoomInTheQueue) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(LoadgenRun, JsonTargetNamesAUnixPathThatIsNotAsciiAgain) {
+  // A UTF-8 name and a name with a byte that is not UTF-8: the JSON string gives back exactly
+  // the address's text form (its \xHH escapes), which names the same socket again.
+  auto dir = testing::TempDir::create();
+  ASSERT_TRUE(dir) << dir.error().message();
+  for (const std::string name : {"r\xC3\xA9sultats.sock", "bad-\xFF.sock"}) {
+    const std::string path = "unix:" + dir->path() + "/" + name;
+    auto server = start_server({path});
+    ASSERT_FALSE(server.address.empty()) << path;
+    const auto r = loadgen({"-c", "1", "-d", "0.2", "-w", "0", "--json", path});
+    ASSERT_EQ(exit_code(r), 0) << dump(r);
+    const auto target = parse_json_or_fail(r).at("target").get<std::string>();
+    EXPECT_EQ(target, server.address) << dump(r);
+    const auto again = Address::parse(target);
+    const auto given = Address::parse(path);
+    ASSERT_TRUE(again && given) << target;
+    EXPECT_EQ(*again, *given) << target;
+  }
+}
+
 TEST(LoadgenRun, OpenLoopKeepsTheRateAndCountsNothingBehindWhenEasy) {
   auto server = start_server({"::1", "0"});
   ASSERT_FALSE(server.address.empty());
@@ -185,7 +209,7 @@ TEST(LoadgenRun, OpenLoopKeepsTheRateAndCountsNothingBehindWhenEasy) {
   ASSERT_EQ(exit_code(r), 0) << dump(r);
   const auto j = parse_json_or_fail(r);
   expect_consistent(j, r);
-  EXPECT_EQ(j["mode"].string(), "open");
+  EXPECT_EQ(j.at("mode").get<std::string>(), "open");
   // 2000/s for 1 s; a loaded machine may lose a little to "behind".
   EXPECT_NEAR(num(j, "measured", "sent") + num(j, "measured", "behind"), 2000, 100) << dump(r);
   EXPECT_GT(num(j, "measured", "ok"), 1500) << dump(r);
@@ -203,7 +227,7 @@ TEST(LoadgenRun, SockperfModeAgainstCalcServerIsNotRight) {
   expect_consistent(j, r);
   EXPECT_EQ(num(j, "measured", "ok"), 0);
   EXPECT_GT(num(j, "measured", "malformed") + num(j, "measured", "wrong"), 0) << dump(r);
-  EXPECT_FALSE(j["first_failure"].is_null());
+  EXPECT_FALSE(j.at("first_failure").is_null());
 }
 
 // ---- Against fakes ----
@@ -221,9 +245,9 @@ TEST(LoadgenRun, WrongAnswersAreCountedAndFailTheRun) {
   EXPECT_EQ(num(j, "measured", "ok"), 0);
   // After a wrong reply the socket is replaced, so the next request goes out from a new port.
   EXPECT_EQ(num(j, "measured", "sockets_replaced"), num(j, "measured", "wrong"));
-  ASSERT_TRUE(j["first_failure"].is_string());
-  EXPECT_NE(j["first_failure"].string().find("expected"), std::string::npos);
-  EXPECT_FALSE(j["pass"].as_bool());
+  ASSERT_TRUE(j.at("first_failure").is_string());
+  EXPECT_NE(j.at("first_failure").get<std::string>().find("expected"), std::string::npos);
+  EXPECT_FALSE(j.at("pass").get<bool>());
   // The text report says so too.
   const auto text =
       loadgen({"-c", "1", "-d", "0.2", "-w", "0", "::1", std::to_string(peer->port())});
@@ -348,11 +372,11 @@ TEST(LoadgenRun, SockperfModeAgainstRealSockperfServer) {
   ASSERT_EQ(exit_code(r), 0) << dump(r);
   const auto j = parse_json_or_fail(r);
   expect_consistent(j, r);
-  EXPECT_EQ(j["protocol"].string(), "sockperf");
+  EXPECT_EQ(j.at("protocol").get<std::string>(), "sockperf");
   EXPECT_GT(num(j, "measured", "ok"), 0);
   EXPECT_EQ(num(j, "measured", "wrong"), 0);
   EXPECT_EQ(num(j, "measured", "malformed"), 0);
-  EXPECT_TRUE(j["server_cpu"].is_object());
+  EXPECT_TRUE(j.at("server_cpu").is_object());
   sp->terminate();
 }
 

@@ -205,7 +205,7 @@ Result<std::unique_ptr<Process>> Process::start(const std::string& program,
 Process::~Process() {
   if (pid_ > 0 && !reaped()) {
     terminate();
-    if (!reaped()) reap(true);  // after SIGKILL: the kernel ends it promptly
+    if (!reaped()) reap(Reap::wait);  // after SIGKILL: the kernel ends it promptly
   }
   close_fd(out_fd_);
   close_fd(err_fd_);
@@ -245,9 +245,9 @@ std::optional<std::string> Process::wait_for_line(std::string_view prefix, milli
   }
 }
 
-bool Process::reap(bool block) {
+bool Process::reap(Reap how) {
   if (reaped()) return true;
-  const std::optional<ChildExit> e = reap_child(pid_, block);
+  const std::optional<ChildExit> e = reap_child(pid_, how);
   if (!e) return false;
   ExitStatus status;
   status.exited = e->exited;
@@ -269,7 +269,7 @@ void Process::drain_after_exit(milliseconds timeout) {
 
 bool Process::wait_for_exit(milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
-  while (!reap(false)) {
+  while (!reap(Reap::no_hang)) {
     const int left = remaining_ms(deadline);
     if (left == 0) return false;
     std::array<pollfd, 3> fds{};
@@ -293,11 +293,11 @@ void Process::close_stderr_reader() {
 }
 
 void Process::send_signal(int signal) {
-  if (pid_ > 0 && !reap(false)) ::kill(pid_, signal);
+  if (pid_ > 0 && !reap(Reap::no_hang)) ::kill(pid_, signal);
 }
 
 bool Process::terminate(milliseconds grace) {
-  if (pid_ <= 0 || reap(false)) return true;
+  if (pid_ <= 0 || reap(Reap::no_hang)) return true;
   ::kill(pid_, SIGTERM);
   if (wait_for_exit(grace)) return true;
   ::kill(pid_, SIGKILL);
@@ -379,6 +379,27 @@ Result<std::unique_ptr<ServerProcess>> ServerProcess::start(const std::string& p
 std::string listening_address(std::string_view rest) {
   const std::size_t tail = rest.rfind(" (sockcalc ");
   return std::string(rest.substr(0, tail));
+}
+
+Result<Address> metrics_address(Process& program, milliseconds timeout) {
+  // The line's prefix is the program's name, whatever it is: find "metrics on " in any line.
+  const auto deadline = Clock::now() + timeout;
+  constexpr std::string_view kMarker = ": metrics on ";
+  while (true) {
+    const std::string& err = program.err();
+    if (const auto at = err.find(kMarker); at != std::string::npos) {
+      const auto end = err.find('\n', at);
+      if (end != std::string::npos) {
+        return Address::parse(err.substr(at + kMarker.size(), end - at - kMarker.size()));
+      }
+    }
+    const int left = remaining_ms(deadline);
+    // A program that exited (a failed start) prints nothing more.
+    if (left == 0 || program.wait_for_exit(milliseconds(0))) {
+      return failure(std::errc::timed_out, "no line 'metrics on ADDRESS'\n" + program.report());
+    }
+    program.pump(milliseconds(left));
+  }
 }
 
 bool ServerProcess::stop(int signal) {

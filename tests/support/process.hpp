@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "address/address.hpp"
+#include "core/child_process.hpp"
 #include "core/result.hpp"
 
 namespace sockcalc::testing {
@@ -115,7 +116,7 @@ class Process {
 
  private:
   Process() = default;
-  bool reap(bool block);
+  bool reap(Reap how);
   void drain_after_exit(milliseconds timeout);
 
   pid_t pid_ = -1;
@@ -148,6 +149,10 @@ RunResult run_program(const std::string& program, const std::vector<std::string>
 /// (sockcalc VERSION, N workers)" after "listening on ": the line without its " (sockcalc ...)"
 /// tail (a line without one, a test peer's, is all address).
 std::string listening_address(std::string_view rest);
+
+/// The address of the line "PROGRAM: metrics on ADDRESS" a program prints with --metrics (the
+/// real port), waiting up to `timeout` for it; an error says why there is none.
+Result<Address> metrics_address(Process& program, milliseconds timeout = kPatience);
 
 /// A server program (the path of a build of tools/server), running until stop() or destruction.
 class ServerProcess {

@@ -3,6 +3,7 @@
 // The LISTEN_PID / LISTEN_FDS rules over made-up environments, the real environment of this
 // process (fd 3 saved and restored around each case), and the checks on an adopted socket.
 // Single-threaded: plain GoogleTest cases (setenv and unsetenv are not thread-safe).
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
@@ -89,7 +90,7 @@ TEST(ParseListenFds, AnInvalidPidIsAnError) {
   for (const char* pid : {"", "0", "-1", "+4242", " 4242", "4242 ", "42x", "99999999999"}) {
     auto fds = parse_listen_fds(Environment{pid, "1"}, kSelf);
     ASSERT_FALSE(fds.ok()) << "'" << pid << "'";
-    EXPECT_NE(fds.error().message().find("LISTEN_PID"), std::string::npos) << fds.error().message();
+    EXPECT_THAT(fds.error().message(), ::testing::HasSubstr("LISTEN_PID"));
   }
 }
 
@@ -99,7 +100,7 @@ TEST(ParseListenFds, AnInvalidCountForUsIsAnError) {
        std::vector<std::string>{"", "0", "-1", "+1", " 1", "1 ", "1x", "0x1", too_many}) {
     auto fds = parse_listen_fds(Environment{std::to_string(kSelf), count}, kSelf);
     ASSERT_FALSE(fds.ok()) << "'" << count << "'";
-    EXPECT_NE(fds.error().message().find("LISTEN_FDS"), std::string::npos) << fds.error().message();
+    EXPECT_THAT(fds.error().message(), ::testing::HasSubstr("LISTEN_FDS"));
   }
 }
 
@@ -175,7 +176,7 @@ TEST(ListenFds, AClosedFd3IsAnErrorNamingIt) {
   set_listen_env(::getpid(), "1");
   auto fds = activation::listen_fds();
   ASSERT_FALSE(fds.ok());
-  EXPECT_NE(fds.error().message().find("fd 3"), std::string::npos) << fds.error().message();
+  EXPECT_THAT(fds.error().message(), ::testing::HasSubstr("fd 3"));
   EXPECT_TRUE(listen_env_is_unset());
 }
 
@@ -234,8 +235,8 @@ void expect_refused(int fd, const std::string& reason) {
   auto s = activation::adopt_datagram_socket(fd);
   ASSERT_FALSE(s.ok());
   const std::string m = s.error().message();
-  EXPECT_NE(m.find("cannot serve fd " + std::to_string(fd)), std::string::npos) << m;
-  EXPECT_NE(m.find(reason), std::string::npos) << m;
+  EXPECT_THAT(m, ::testing::HasSubstr("cannot serve fd " + std::to_string(fd)));
+  EXPECT_THAT(m, ::testing::HasSubstr(reason));
   EXPECT_FALSE(fd_is_open(fd));
 }
 

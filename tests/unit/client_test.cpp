@@ -18,6 +18,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -28,6 +29,7 @@
 #include "protocol/wire.hpp"
 #include "server/engine.hpp"
 #include "socket/datagram_socket.hpp"
+#include "support/closed_port.hpp"
 #include "support/datagrams.hpp"
 
 namespace sockcalc::client {
@@ -38,6 +40,7 @@ using protocol::Op;
 using protocol::Request;
 using protocol::RequestError;
 using protocol::RequestFault;
+using testing::ClosedPort;
 using testing::Datagram;
 using testing::encode;
 using testing::encode_error;
@@ -109,14 +112,6 @@ class FakeServer {
   DatagramSocket socket_;
   Address address_;
 };
-
-// An address where nobody listens: a port just bound and released.
-Address closed_port() {
-  auto s = DatagramSocket::bind(Address::loopback(Family::v6, 0));
-  EXPECT_TRUE(s.ok());
-  auto a = s->local_address();
-  return a ? *a : Address{};
-}
 
 Client connect_or_fail(const Address& server) {
   auto c = Client::connect(server);
@@ -310,8 +305,9 @@ TEST(ClientFake, P12_FirstDatagramLostSecondAnswered) {
   o.retries = 3;
   int sent = 0;
   int received = 0;
-  o.trace = [&sent, &received](bool is_sent, const Address&, const Address&, protocol::Bytes) {
-    ++(is_sent ? sent : received);
+  o.trace = [&sent, &received](Direction direction, const Address&, const Address&,
+                               protocol::Bytes) {
+    ++(direction == Direction::sent ? sent : received);
   };
   auto pending = call_async(client, r, o);
   auto first = fake.next();
@@ -357,7 +353,9 @@ TEST(ClientFake, P12_DuplicatedLateReplyDoesNotMatter) {
 // ---- Refusal and candidates ----
 
 TEST(ClientRefused, ClosedPortIsRefused) {
-  Client client = connect_or_fail(closed_port());
+  auto closed = ClosedPort::open(Family::v6);
+  ASSERT_TRUE(closed) << closed.error().message();
+  Client client = connect_or_fail(closed->address());
   auto result = client.call(make_request(Op::sum, Format::integer, {1}), one_try());
   ASSERT_TRUE(result.ok()) << result.error().message();
   EXPECT_EQ(result->status, CallStatus::refused);
@@ -368,7 +366,9 @@ TEST(ClientRefused, CallFirstPassesARefusingCandidate) {
   auto server = start_server(Address::loopback(Family::v6, 0));
   ASSERT_TRUE(server);
   const Request r = make_request(Op::sum, Format::integer, {1, 3, 5, 7, 9});
-  auto result = call_first({closed_port(), server->address()}, r, one_try());
+  auto closed = ClosedPort::open(Family::v6);
+  ASSERT_TRUE(closed) << closed.error().message();
+  auto result = call_first({closed->address(), server->address()}, r, one_try());
   ASSERT_TRUE(result.ok()) << result.error().message();
   EXPECT_EQ(result->status, CallStatus::success);
   EXPECT_EQ(result->value, 25u);
@@ -392,9 +392,28 @@ TEST(ClientRefused, CallFirstPassesAMissingUnixPath) {
 }
 
 TEST(ClientRefused, CallFirstWithOnlyRefusalsIsRefused) {
-  auto result = call_first({closed_port()}, make_request(Op::sum, Format::integer, {1}), one_try());
+  auto closed = ClosedPort::open(Family::v6);
+  ASSERT_TRUE(closed) << closed.error().message();
+  auto result =
+      call_first({closed->address()}, make_request(Op::sum, Format::integer, {1}), one_try());
   ASSERT_TRUE(result.ok()) << result.error().message();
   EXPECT_EQ(result->status, CallStatus::refused);
+}
+
+// The port stays ours while the test runs: no other socket can bind it, on ::1 or on the
+// wildcard, so no test running in parallel can start answering there (support/closed_port.hpp).
+TEST(ClientRefused, AClosedPortCannotBeTakenWhileHeld) {
+  for (Family family : {Family::v6, Family::v4}) {
+    auto closed = ClosedPort::open(family);
+    ASSERT_TRUE(closed) << closed.error().message();
+    for (const Address& taker : {closed->address(), Address::any(family, closed->port())}) {
+      auto other = DatagramSocket::bind(taker);
+      EXPECT_FALSE(other.ok()) << taker.to_string() << " was bound";
+      if (!other.ok()) {
+        EXPECT_EQ(other.error().code, std::errc::address_in_use);
+      }
+    }
+  }
 }
 
 TEST(ClientRefused, CallFirstWithNoCandidateFails) {

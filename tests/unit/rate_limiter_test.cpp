@@ -116,10 +116,59 @@ TEST(RateLimiter, SourcesThatShareABucketShareItsTokens) {
   EXPECT_TRUE(limiter.allow(parse_or_die("[2001:db8::1]:1"), kT0 + std::chrono::seconds(1)));
 }
 
+// ---- Limits at the edges ----
+
+TEST(RateLimiter, ABurstIsRoundedDownButNeverBelowOne) {
+  const Address a = parse_or_die("192.0.2.1:1");
+  RateLimiter half(10, 0.5);
+  EXPECT_EQ(allowed(half, a, kT0, 5), 1);
+  RateLimiter almost_three(10, 2.9);
+  EXPECT_EQ(allowed(almost_three, a, kT0, 5), 2);
+}
+
+TEST(RateLimiter, ARateBelowOneASecond) {
+  RateLimiter limiter(0.5, 1);  // one request every 2 s
+  const Address a = parse_or_die("[2001:db8::2]:1");
+  ASSERT_TRUE(limiter.allow(a, kT0));
+  EXPECT_FALSE(limiter.allow(a, kT0 + milliseconds(1999)));
+  EXPECT_TRUE(limiter.allow(a, kT0 + milliseconds(2000)));
+}
+
+TEST(RateLimiter, ARateAboveOneANanosecondIsOneANanosecond) {
+  // The interval is whole nanoseconds, rounded up and at least 1: never faster than asked.
+  RateLimiter limiter(1e12, 1);
+  const Address a = parse_or_die("192.0.2.3:1");
+  ASSERT_TRUE(limiter.allow(a, kT0));
+  EXPECT_FALSE(limiter.allow(a, kT0));
+  EXPECT_TRUE(limiter.allow(a, kT0 + std::chrono::nanoseconds(1)));
+}
+
+// The hash spreads addresses that differ only in their last bits (a subnet, a scan) over the
+// whole table. N sources in B buckets fill B * (1 - (1 - 1/B)^N) of them: 906 of 4096 for
+// N = 1024, so about 906 sources get their token; a hash blind to the low bytes would put
+// them all in one bucket and let one through.
+TEST(RateLimiter, NeighbouringAddressesSpreadOverTheTable) {
+  constexpr std::size_t kSources = 1024;
+  for (const char* prefix : {"v4", "v6"}) {
+    RateLimiter limiter(1, 1, 4096);
+    int n = 0;
+    for (std::size_t i = 0; i < kSources; ++i) {
+      const Address a = std::string(prefix) == "v4"
+                            ? loopback_source(i)
+                            : parse_or_die("[2001:db8::" + std::to_string(i) + "]:9");
+      n += limiter.allow(a, kT0) ? 1 : 0;
+    }
+    // 906 expected; the standard deviation is about 10: 850 is more than 5 of them away.
+    EXPECT_GE(n, 850) << prefix;
+    EXPECT_LE(n, static_cast<int>(kSources)) << prefix;
+  }
+}
+
 TEST(RateLimiter, ATableSizeIsRoundedUpToAPowerOfTwo) {
   EXPECT_EQ(RateLimiter(1, 1, 1000).buckets(), 1024u);
   EXPECT_EQ(RateLimiter(1, 1, 1024).buckets(), 1024u);
   EXPECT_EQ(RateLimiter(1, 1).buckets(), RateLimiter::kDefaultBuckets);
+  EXPECT_EQ(RateLimiter(1, 1, 0).buckets(), 1u);
 }
 
 // The finding of issue 10: past the old table's 4096 slots, sources were evicted and came back

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <optional>
@@ -79,8 +80,7 @@ TEST_F(SocketAccess, AnAddressWithoutAFileRefusesAModeOrAGroup) {
     ASSERT_TRUE(a) << text;
     auto s = DatagramSocket::bind(*a, o);
     ASSERT_FALSE(s) << text;
-    EXPECT_NE(s.error().message().find("only a unix:PATH socket has a file"), std::string::npos)
-        << s.error().message();
+    EXPECT_THAT(s.error().message(), ::testing::HasSubstr("only a unix:PATH socket has a file"));
   }
 }
 

@@ -65,7 +65,8 @@ Exit status:
   1  the server answered with an error reply (its reason is printed)
   2  usage error: bad option, operation, host, port or integer; nothing sent
   3  the reply was malformed (it broke the protocol)
-  4  no reply: every try timed out, or the server refused (nobody listening)
+  4  no reply: every try timed out, or the server refused (nobody listening);
+     or the name server did not answer (HOST cannot be resolved now)
   5  a local system error: cannot create a socket, cannot write the result to
      stdout, or cannot write the --pcap capture (the result is printed all the
      same)
@@ -99,7 +100,9 @@ struct Capture {
   std::optional<capture::PcapWriter> writer;
   bool failed = false;
 
-  void record(bool sent, const Address& local, const Address& peer, protocol::Bytes d) {
+  void record(client::Direction direction, const Address& local, const Address& peer,
+              protocol::Bytes d) {
+    const bool sent = direction == client::Direction::sent;
     if (!writer || failed) return;
     const auto now = std::chrono::system_clock::now();
     const Status st =
@@ -190,7 +193,9 @@ void add_operands_or_die(protocol::Request& request, const std::vector<std::stri
   }
 }
 
-void trace(bool sent, const Address& peer, protocol::Bytes datagram, protocol::Format format) {
+void trace(client::Direction direction, const Address& peer, protocol::Bytes datagram,
+           protocol::Format format) {
+  const bool sent = direction == client::Direction::sent;
   const std::string meaning =
       sent ? protocol::describe_request(datagram) : protocol::describe_reply(datagram, format);
   std::cerr << cli::program() << ": "
@@ -245,8 +250,8 @@ int main(int argc, char** argv) {
   if (pos.empty()) cli::usage_error("missing HOST PORT (or unix:PATH) and integers");
   const std::size_t first_int = is_unix_spec(pos[0]) ? 1 : 2;
   add_operands_or_die(c.request, {pos.begin() + std::min(first_int, pos.size()), pos.end()});
-  const auto candidates =
-      cli::resolve_or_die(pos[0], pos.size() > 1 ? &pos[1] : nullptr, Purpose::connect);
+  const auto candidates = cli::resolve_or_die(pos[0], pos.size() > 1 ? &pos[1] : nullptr,
+                                              Purpose::connect, kExitNoReply);
   if (candidates.front().port() == 0 && !candidates.front().is_unix()) {
     cli::usage_error("invalid port '0': a server cannot listen there");
   }
@@ -257,10 +262,10 @@ int main(int argc, char** argv) {
     capture.writer.emplace(std::move(*writer));
   }
   if (c.verbose || capture.writer) {
-    c.call.trace = [&c, &capture](bool sent, const Address& local, const Address& peer,
-                                  protocol::Bytes d) {
-      if (c.verbose) trace(sent, peer, d, c.request.format);
-      capture.record(sent, local, peer, d);
+    c.call.trace = [&c, &capture](client::Direction direction, const Address& local,
+                                  const Address& peer, protocol::Bytes d) {
+      if (c.verbose) trace(direction, peer, d, c.request.format);
+      capture.record(direction, local, peer, d);
     };
   }
   auto result = client::call_first(candidates, c.request, c.call);

@@ -11,6 +11,7 @@
 #include <charconv>
 #include <cstdlib>
 #include <iostream>
+#include <system_error>
 
 #include "checked_stdout.hpp"
 #include "core/decimal.hpp"
@@ -178,18 +179,25 @@ long parse_number_or_die(std::string_view text, std::string_view what, long min,
 }
 
 std::vector<Address> resolve_or_die(const std::string& host, const std::string* port,
-                                    Purpose purpose) {
+                                    Purpose purpose, int runtime_status) {
   if (is_unix_spec(host)) {
     auto a = Address::parse_unix(host);
-    if (!a) usage_error(a.error().context);
+    if (!a) usage_error(a.error().message());
     return {*a};
   }
   if (port == nullptr) usage_error("missing PORT after '" + host + "'");
   auto p = parse_port(*port);
-  if (!p) usage_error(p.error().context);
+  if (!p) usage_error(p.error().message());
   auto list = Address::resolve(host, *p, purpose);
-  if (!list) usage_error(list.error().context);
-  return *list;
+  if (list) return *list;
+  const std::error_code& code = list.error().code;
+  // The name may be right: the resolver could not answer now, or the system failed under it.
+  // (A validation failure has no code; an empty code's category is the system's too.)
+  if (code == std::errc::resource_unavailable_try_again ||
+      (code && code.category() == std::system_category())) {
+    die(list.error().message(), runtime_status);
+  }
+  usage_error(list.error().message());
 }
 
 void on_signal(int signal, void (*handler)(int)) {

@@ -74,9 +74,12 @@ std::optional<std::uint32_t> parse_u32(std::string_view text);
 /// A decimal number in [min, max], or a usage error naming `what` and the text.
 long parse_number_or_die(std::string_view text, std::string_view what, long min, long max);
 
-/// Resolves HOST PORT or takes unix:PATH, for `purpose`; a usage error names the bad part.
+/// Resolves HOST PORT or takes unix:PATH, for `purpose`; a usage error names the bad part (a
+/// name that does not resolve is one). A resolver that cannot answer now (EAI_AGAIN) or fails
+/// under a system error is no usage error: the message is printed and the program exits with
+/// `runtime_status`, its status for a failure of the network or the system.
 std::vector<Address> resolve_or_die(const std::string& host, const std::string* port,
-                                    Purpose purpose);
+                                    Purpose purpose, int runtime_status);
 
 /// Installs `handler` for `signal`, without SA_RESTART so that blocking calls return EINTR.
 void on_signal(int signal, void (*handler)(int));

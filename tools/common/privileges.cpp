@@ -57,9 +57,8 @@ Status drop_privileges(const Identity& who) {
     return errno_error(errno, "cannot setuid(" + std::to_string(who.uid) + ")");
   }
   if (who.uid != 0 && ::setuid(0) == 0) {
-    return Error{
-        std::make_error_code(std::errc::operation_not_permitted),
-        "cannot drop root: setuid(0) still succeeds after setuid(" + std::to_string(who.uid) + ")"};
+    return validation_error("cannot drop root: setuid(0) still succeeds after setuid(" +
+                            std::to_string(who.uid) + ")");
   }
   return Ok{};
 }

@@ -10,6 +10,7 @@
 #include <iostream>
 #include <optional>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "cli.hpp"
@@ -79,7 +80,8 @@ Exit status:
   1  at least one check failed (or was skipped because the server is silent)
   2  usage error
   3  cannot run the checks: no socket, or CMD cannot be started; or the
-     report cannot be written to stdout
+     report cannot be written to stdout; or HOST cannot be resolved now (no
+     answer from the name server)
 
 Examples:
   %prog% server ::1 10000
@@ -199,8 +201,8 @@ int run_server(const Config& c) {
   if (pos.size() < 2) cli::usage_error("missing HOST PORT (or unix:PATH) after 'server'");
   const bool unix = is_unix_spec(pos[1]);
   if (pos.size() > (unix ? 2u : 3u)) cli::usage_error("unexpected argument '" + pos.back() + "'");
-  const auto candidates =
-      cli::resolve_or_die(pos[1], pos.size() > 2 ? &pos[2] : nullptr, Purpose::connect);
+  const auto candidates = cli::resolve_or_die(pos[1], pos.size() > 2 ? &pos[2] : nullptr,
+                                              Purpose::connect, kExitCannotRun);
   const Address target = candidates.front();
   if (!target.is_unix() && target.port() == 0) {
     cli::usage_error("invalid port '0': a server cannot listen there");
@@ -224,10 +226,13 @@ int run_client(const Config& c) {
     cli::usage_error("missing the client's command: conformance client -- CMD [ARGS...]");
   }
   auto host = Address::resolve(c.host, 0, Purpose::bind);
+  if (!host && host.error().code == std::errc::resource_unavailable_try_again) {
+    cli::die(host.error().message(), kExitCannotRun);  // the name may be fine: not a usage error
+  }
   if (!host || is_unix_spec(c.host)) {
     cli::usage_error(
         "invalid --host '" + c.host + "': " +
-        (host ? std::string("give a numeric local address such as ::1") : host.error().context));
+        (host ? std::string("give a numeric local address such as ::1") : host.error().message()));
   }
   conformance::ClientOptions options;
   options.timeout = c.timeout.value_or(kClientTimeout);

@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 
 #include <charconv>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -20,6 +21,8 @@
 #include "cli.hpp"
 #include "linksim/relay.hpp"
 #include "log.hpp"
+#include "metrics/tool_metrics.hpp"
+#include "metrics_option.hpp"
 #include "protocol/describe.hpp"
 #include "trace.hpp"
 
@@ -79,6 +82,12 @@ Other options:
       --pcap FILE        write every datagram received and sent, on both
                          sides, to FILE, a pcap capture Wireshark reads (no
                          root needed)
+      --metrics ENDPOINT
+                         serve the counters in Prometheus' text format over
+                         HTTP (GET /metrics) on ENDPOINT, a TCP ADDRESS:PORT:
+                         '[::1]:9122', '127.0.0.1:0' (0 takes a free port,
+                         printed in the line "metrics on ADDRESS"), ':9122'
+                         (every address)
   -v, --verbose          log every datagram: direction, client, bytes in hex,
                          meaning, decision; and every flow created or closed
   -h, --help             show this help and exit
@@ -110,6 +119,7 @@ struct Config {
   std::optional<std::uint64_t> seed;
   bool verbose = false;
   std::string pcap_path;
+  std::vector<Address> metrics;  // --metrics: where the Prometheus endpoint listens (or none)
   std::vector<std::string> positionals;
 };
 
@@ -174,6 +184,7 @@ enum LongOnly : int {
   kMaxHeldBytes,
   kPoll,
   kPcap,
+  kMetrics,
 };
 
 // Applies one fault option to every selected direction.
@@ -233,6 +244,7 @@ Config parse(int argc, char** argv) {
                                  {"max-held-bytes", required_argument, nullptr, kMaxHeldBytes},
                                  {"poll", no_argument, nullptr, kPoll},
                                  {"pcap", required_argument, nullptr, kPcap},
+                                 {"metrics", required_argument, nullptr, kMetrics},
                                  {"verbose", no_argument, nullptr, 'v'},
                                  {"help", no_argument, nullptr, 'h'},
                                  {"version", no_argument, nullptr, 'V'},
@@ -283,6 +295,9 @@ Config parse(int argc, char** argv) {
         break;
       case kPoll:
         c.relay.poller = linksim::PollerKind::poll;
+        break;
+      case kMetrics:
+        c.metrics = cli::metrics_address_or_die(optarg, kExitFailure);
         break;
       case kPcap:
         c.pcap_path = optarg;
@@ -364,8 +379,8 @@ int main(int argc, char** argv) {
   if (is_unix_spec(pos[0]) || is_unix_spec(pos[2])) {
     cli::usage_error(cli::program() + " relays UDP only: give IP addresses or host names");
   }
-  c.relay.listen = cli::resolve_or_die(pos[0], &pos[1], Purpose::bind);
-  const auto servers = cli::resolve_or_die(pos[2], &pos[3], Purpose::connect);
+  c.relay.listen = cli::resolve_or_die(pos[0], &pos[1], Purpose::bind, kExitFailure);
+  const auto servers = cli::resolve_or_die(pos[2], &pos[3], Purpose::connect, kExitFailure);
   if (servers.front().port() == 0) cli::usage_error("invalid server port '0'");
   c.relay.server = servers.front();
 
@@ -387,6 +402,15 @@ int main(int argc, char** argv) {
   auto relay = linksim::Relay::create(std::move(c.relay));
   if (!relay) cli::die(relay.error().message(), kExitFailure);
   g_relay = &*relay;
+  // The loop hands a copy of its counters to a scrape (Relay::snapshot); a second is more than
+  // a turn of the loop ever takes.
+  std::optional<metrics::HttpEndpoint> endpoint;
+  if (!c.metrics.empty()) {
+    endpoint.emplace(cli::start_metrics_or_die(
+        c.metrics,
+        [r = &*relay] { return metrics::linksim_metrics(r->snapshot(std::chrono::seconds(1))); },
+        kExitFailure));
+  }
   cli::on_signal(SIGINT, on_stop);
   cli::on_signal(SIGTERM, on_stop);
   cli::log_line(Severity::info, "listening on " + relay->local_address().to_string() +

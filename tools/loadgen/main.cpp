@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // tools/loadgen/main.cpp -- the `loadgen` program: parse the command line, run the load
-// generator (loadgen::run), print the report. Single-threaded; SIGINT ends the measured phase
-// early and still prints the report.
+// generator (loadgen::run), print the report. The load runs on the main thread; SIGINT ends the
+// measured phase early and still prints the report. With --metrics, the endpoint's thread serves
+// the latest progress report, handed over under a mutex once a second.
 #include <getopt.h>
 #include <signal.h>
 #include <unistd.h>
@@ -10,12 +11,16 @@
 #include <charconv>
 #include <cmath>
 #include <iostream>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "cli.hpp"
 #include "loadgen/generator.hpp"
 #include "loadgen/report.hpp"
+#include "metrics/tool_metrics.hpp"
+#include "metrics_option.hpp"
 
 namespace {
 
@@ -67,6 +72,11 @@ Report:
       --max-timeouts N
                        fail (exit 1) on more than N timeouts (default: no
                        limit)
+      --metrics ENDPOINT
+                       serve the counts in Prometheus' text format over HTTP
+                       (GET /metrics) on ENDPOINT, a TCP ADDRESS:PORT, updated
+                       every second: '[::1]:9121', '127.0.0.1:0' (0 takes a
+                       free port, printed in the line "metrics on ADDRESS")
   -h, --help           show this help and exit
   -V, --version        show the version and exit
 
@@ -83,7 +93,7 @@ Exit status:
      timeouts than --max-timeouts
   2  usage error
   3  cannot run: no socket, epoll or timer; or the report cannot be written
-     to stdout
+     to stdout; or HOST cannot be resolved now (no answer from the name server)
 
 Examples:
   %prog% -c 16 -d 5 ::1 10000
@@ -103,6 +113,13 @@ struct Options {
   loadgen::PassCriteria criteria;
   bool json = false;
   std::vector<std::string> positionals;
+  std::vector<Address> metrics;  // --metrics: where the Prometheus endpoint listens (or none)
+};
+
+// The latest progress report, for the metrics endpoint's thread.
+struct Latest {
+  std::mutex mutex;
+  loadgen::Progress progress;
 };
 
 // Seconds with decimals ("0.5"), in [min, max].
@@ -172,6 +189,7 @@ Options parse(int argc, char** argv) {
     kServerPid,
     kJson,
     kMaxTimeouts,
+    kMetrics,
   };
   static const option kLong[] = {{"concurrency", required_argument, nullptr, 'c'},
                                  {"duration", required_argument, nullptr, 'd'},
@@ -186,6 +204,7 @@ Options parse(int argc, char** argv) {
                                  {"server-pid", required_argument, nullptr, kServerPid},
                                  {"json", no_argument, nullptr, kJson},
                                  {"max-timeouts", required_argument, nullptr, kMaxTimeouts},
+                                 {"metrics", required_argument, nullptr, kMetrics},
                                  {"help", no_argument, nullptr, 'h'},
                                  {"version", no_argument, nullptr, 'V'},
                                  {nullptr, 0, nullptr, 0}};
@@ -241,6 +260,9 @@ Options parse(int argc, char** argv) {
       case kJson:
         o.json = true;
         break;
+      case kMetrics:
+        o.metrics = cli::metrics_address_or_die(optarg, kExitSystem);
+        break;
       case kMaxTimeouts:
         o.criteria.max_timeouts = static_cast<std::uint64_t>(
             cli::parse_number_or_die(optarg, "max-timeouts", 0, 1'000'000'000'000));
@@ -264,8 +286,8 @@ int main(int argc, char** argv) {
   if (pos.size() > (unix_socket ? 1u : 2u)) {
     cli::usage_error("unexpected argument '" + pos.back() + "'");
   }
-  o.config.targets =
-      cli::resolve_or_die(pos[0], pos.size() > 1 ? &pos[1] : nullptr, Purpose::connect);
+  o.config.targets = cli::resolve_or_die(pos[0], pos.size() > 1 ? &pos[1] : nullptr,
+                                         Purpose::connect, kExitSystem);
   if (!unix_socket && o.config.targets.front().port() == 0) {
     cli::usage_error("invalid port '0': the server's port is needed");
   }
@@ -280,10 +302,25 @@ int main(int argc, char** argv) {
   cli::on_signal(SIGTERM, on_stop);
   o.config.stop = &g_stop;
   const bool progress = isatty(STDERR_FILENO) != 0;
-  if (progress) {
-    o.config.progress = [](const loadgen::Progress& p) {
-      // \r and "erase to end of line": one line rewritten in place.
-      std::cerr << "\r" << loadgen::format_progress(p) << "\x1b[K" << std::flush;
+  Latest latest;
+  std::optional<metrics::HttpEndpoint> endpoint;
+  if (!o.metrics.empty()) {
+    endpoint.emplace(cli::start_metrics_or_die(
+        o.metrics,
+        [&latest] {
+          const std::lock_guard lock(latest.mutex);
+          return metrics::loadgen_metrics(latest.progress);
+        },
+        kExitSystem));
+  }
+  if (progress || endpoint) {
+    o.config.progress = [progress, &latest](const loadgen::Progress& p) {
+      if (progress) {
+        // \r and "erase to end of line": one line rewritten in place.
+        std::cerr << "\r" << loadgen::format_progress(p) << "\x1b[K" << std::flush;
+      }
+      const std::lock_guard lock(latest.mutex);
+      latest.progress = p;
     };
   }
 

@@ -20,6 +20,8 @@
 #include "cli.hpp"
 #include "core/cpus.hpp"
 #include "log.hpp"
+#include "metrics/server_metrics.hpp"
+#include "metrics_option.hpp"
 #include "privileges.hpp"
 #include "protocol/describe.hpp"
 #include "server/engine.hpp"
@@ -96,6 +98,13 @@ Options:
       --group GROUP
                     with --user: run as GROUP (a name or a number) instead of
                     USER's own group
+      --metrics ENDPOINT
+                    serve the counters in Prometheus' text format over HTTP
+                    (GET /metrics) on ENDPOINT, a TCP ADDRESS:PORT:
+                    '[::1]:9120', '127.0.0.1:0' (0 takes a free port, printed
+                    in the line "metrics on ADDRESS"), ':9120' (every
+                    address). Read when scraped, on a thread of its own
+                    (docs/SERVICE.md)
   -v, --verbose     log every request and reply: peer, bytes in hex, meaning
       --pcap FILE   write every datagram received and sent to FILE, a pcap
                     capture Wireshark opens (no capture rights needed;
@@ -156,6 +165,7 @@ struct Config {
   std::string pcap_path;
   std::optional<cli::Identity> user;  // --user (--group replaces its gid)
   std::optional<gid_t> group;
+  std::vector<Address> metrics;  // --metrics: where the Prometheus endpoint listens (or none)
 };
 
 // The --pcap capture: opened once the local address is known, written by the workers' tap,
@@ -301,6 +311,7 @@ Config parse(int argc, char** argv) {
                                  {"socket-group", required_argument, nullptr, 'G'},
                                  {"user", required_argument, nullptr, 'U'},
                                  {"group", required_argument, nullptr, 'g'},
+                                 {"metrics", required_argument, nullptr, 'm'},
                                  {"version", no_argument, nullptr, 'V'},
                                  {nullptr, 0, nullptr, 0}};
   Config c;
@@ -353,6 +364,9 @@ Config parse(int argc, char** argv) {
       case 'g':
         c.group = parse_group_or_die(optarg);
         break;
+      case 'm':
+        c.metrics = cli::metrics_address_or_die(optarg, kExitFailure);
+        break;
       default:
         cli::finish_option(opt, kHelp, argv);  // --help, --version, or a usage error: exits
     }
@@ -403,7 +417,7 @@ Result<server::Server> make_server(const std::vector<std::string>& pos,
   if (pos.size() > (unix_socket ? 1u : 2u))
     cli::usage_error("unexpected argument '" + pos.back() + "'");
   const auto candidates =
-      cli::resolve_or_die(pos[0], pos.size() > 1 ? &pos[1] : nullptr, Purpose::bind);
+      cli::resolve_or_die(pos[0], pos.size() > 1 ? &pos[1] : nullptr, Purpose::bind, kExitFailure);
   return server::Server::bind(candidates, std::move(options));
 }
 
@@ -437,6 +451,8 @@ std::string listening_line(const server::Server& server, int workers) {
 
 int main(int argc, char** argv) {
   cli::start_program(argv[0], kExitFailure);
+  const double start_time =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   Config c = parse(argc, argv);
 
   if (c.user && ::geteuid() != 0) {
@@ -465,6 +481,15 @@ int main(int argc, char** argv) {
     if (const Status opened = g_capture.open(); !opened) {
       cli::die(opened.error().message(), kExitFailure);
     }
+  }
+  // Bound before root is dropped (a port below 1024), and before the start line, which then
+  // follows "metrics on ADDRESS".
+  std::optional<metrics::HttpEndpoint> endpoint;
+  if (!c.metrics.empty()) {
+    const metrics::ServerInfo info{.start_time_seconds = start_time};
+    endpoint.emplace(cli::start_metrics_or_die(
+        c.metrics, [&s = *server, info] { return metrics::server_metrics(s, info); },
+        kExitFailure));
   }
   if (c.user) drop_root_or_die(*server, c);
   g_server = &*server;

@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: MIT
+// tests/metrics/tcp_client.hpp -- internal to tests/metrics.
+// TcpClient: a raw, blocking-with-deadline TCP client on loopback, to play well-behaved and
+// hostile HTTP clients against the metrics endpoint. An object belongs to one thread.
+#pragma once
+
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "address/address.hpp"
+
+namespace sockcalc::metrics_test {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+class TcpClient {
+ public:
+  /// Connected to `to`, or nullopt.
+  static std::optional<TcpClient> connect(const Address& to) {
+    const int fd = ::socket(to.family(), SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return std::nullopt;
+    if (::connect(fd, to.data(), to.length()) != 0) {
+      ::close(fd);
+      return std::nullopt;
+    }
+    return TcpClient(fd);
+  }
+  TcpClient(TcpClient&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  TcpClient& operator=(TcpClient&&) = delete;
+  TcpClient(const TcpClient&) = delete;
+  ~TcpClient() { close(); }
+
+  bool send_all(std::string_view bytes) const {
+    while (!bytes.empty()) {
+      const ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      bytes.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return true;
+  }
+
+  /// Everything the peer sends until it closes, or until `timeout` passes (then `closed` is
+  /// false).
+  struct Received {
+    std::string bytes;
+    bool closed = false;
+  };
+  [[nodiscard]] Received read_to_end(milliseconds timeout) const {
+    Received r;
+    const auto deadline = Clock::now() + timeout;
+    char buffer[65536];
+    while (true) {
+      const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count();
+      if (left <= 0) return r;
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(left)) <= 0) continue;
+      const ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {  // EOF, or a reset: the peer closed
+        r.closed = true;
+        return r;
+      }
+      r.bytes.append(buffer, static_cast<std::size_t>(n));
+    }
+  }
+
+  /// Whether the peer has closed the connection (EOF or reset) by now, without waiting.
+  [[nodiscard]] bool peer_closed() const {
+    char byte = 0;
+    const ssize_t n = ::recv(fd_, &byte, 1, MSG_DONTWAIT | MSG_PEEK);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+  }
+
+  void close() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  explicit TcpClient(int fd) : fd_(fd) {}
+  int fd_ = -1;
+};
+
+/// One exchange: connect, send `request`, read the whole reply (empty on failure).
+inline std::string http_exchange(const Address& to, std::string_view request,
+                                 milliseconds timeout = milliseconds(5000)) {
+  auto c = TcpClient::connect(to);
+  if (!c || !c->send_all(request)) return {};
+  return c->read_to_end(timeout).bytes;
+}
+
+/// The body of an HTTP reply: what follows the first empty line.
+inline std::string body_of(const std::string& reply) {
+  const auto at = reply.find("\r\n\r\n");
+  return at == std::string::npos ? std::string() : reply.substr(at + 4);
+}
+
+}  // namespace sockcalc::metrics_test

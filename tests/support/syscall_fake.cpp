@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: MIT
+// tests/support/syscall_fake.cpp -- implementation of support/syscall_fake.hpp.
+#include "support/syscall_fake.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <utility>
+
+namespace sockcalc::testing {
+namespace {
+
+SyscallFake* active = nullptr;  // set and cleared on the test's thread, before and after use
+
+// Runs `hook` when the fake targets this thread and has one, else the kernel's `call`; records
+// what a targeted call returned, leaving errno as the call set it.
+template <typename Hook, typename Kernel, typename... Args>
+auto dispatch(const char* name, Hook SyscallFake::*hook, Kernel kernel, std::size_t count,
+              int timeout_ms, Args... args) {
+  SyscallFake& fake = *active;
+  if (!fake.targets()) return kernel(args...);
+  const auto& h = fake.*hook;
+  const auto result = h ? h(args...) : kernel(args...);
+  const int saved = errno;
+  fake.record({name, static_cast<long>(result), result < 0 ? saved : 0, count, timeout_ms});
+  errno = saved;
+  return result;
+}
+
+int fake_sendmmsg(int fd, mmsghdr* m, unsigned n, int flags) {
+  return dispatch("sendmmsg", &SyscallFake::sendmmsg, sys::kernel().sendmmsg, n, 0, fd, m, n,
+                  flags);
+}
+int fake_recvmmsg(int fd, mmsghdr* m, unsigned n, int flags, timespec* t) {
+  return dispatch("recvmmsg", &SyscallFake::recvmmsg, sys::kernel().recvmmsg, n, 0, fd, m, n, flags,
+                  t);
+}
+ssize_t fake_recvfrom(int fd, void* data, size_t size, int flags, sockaddr* from,
+                      socklen_t* length) {
+  return dispatch("recvfrom", &SyscallFake::recvfrom, sys::kernel().recvfrom, 1, 0, fd, data, size,
+                  flags, from, length);
+}
+ssize_t fake_send(int fd, const void* data, size_t size, int flags) {
+  return dispatch("send", &SyscallFake::send, sys::kernel().send, 1, 0, fd, data, size, flags);
+}
+int fake_poll(pollfd* fds, nfds_t n, int timeout_ms) {
+  return dispatch("poll", &SyscallFake::poll, sys::kernel().poll, n, timeout_ms, fds, n,
+                  timeout_ms);
+}
+int fake_fcntl(int fd, int command, int argument) {
+  return dispatch("fcntl", &SyscallFake::fcntl, sys::kernel().fcntl, 1, 0, fd, command, argument);
+}
+
+}  // namespace
+
+SyscallFake::SyscallFake(Target target) : target_(target), owner_(std::this_thread::get_id()) {
+  if (active != nullptr) {
+    std::fprintf(stderr, "FATAL: two SyscallFake objects at once\n");
+    std::abort();
+  }
+  active = this;
+  table_ = sys::kernel();
+  table_.sendmmsg = fake_sendmmsg;
+  table_.recvmmsg = fake_recvmmsg;
+  table_.recvfrom = fake_recvfrom;
+  table_.send = fake_send;
+  table_.poll = fake_poll;
+  table_.fcntl = fake_fcntl;
+  previous_ = sys::install(&table_);
+}
+
+SyscallFake::~SyscallFake() {
+  sys::install(previous_);
+  active = nullptr;
+}
+
+bool SyscallFake::targets() const {
+  const bool mine = std::this_thread::get_id() == owner_;
+  switch (target_) {
+    case Target::this_thread:
+      return mine;
+    case Target::other_threads:
+      return !mine;
+    case Target::all_threads:
+      return true;
+  }
+  return true;
+}
+
+void SyscallFake::record(Call call) {
+  const std::lock_guard lock(mutex_);
+  calls_.push_back(std::move(call));
+}
+
+std::vector<SyscallFake::Call> SyscallFake::calls() const {
+  const std::lock_guard lock(mutex_);
+  return calls_;
+}
+
+std::size_t SyscallFake::count(const std::string& name) const {
+  const std::lock_guard lock(mutex_);
+  std::size_t n = 0;
+  for (const Call& c : calls_) n += c.name == name ? 1 : 0;
+  return n;
+}
+
+int SyscallFake::fail(int error) {
+  errno = error;
+  return -1;
+}
+
+}  // namespace sockcalc::testing
