@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 // conformance/report.cpp -- implementation of conformance/report.hpp.
-#include "conformance/report.hpp"
+#include "sockcalc/conformance/report.hpp"
 
 #include <array>
 #include <cstdio>
 
-#include "core/escape.hpp"
-#include "core/hex.hpp"
+#include "sockcalc/core/escape.hpp"
+#include "sockcalc/core/hex.hpp"
 
 namespace sockcalc::conformance {
 namespace {

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 // loadgen/report.cpp -- implementation of loadgen/report.hpp.
-#include "loadgen/report.hpp"
+#include "sockcalc/loadgen/report.hpp"
 
 #include <cstdio>
 #include <sstream>
 
-#include "loadgen/sockperf_wire.hpp"
+#include "sockcalc/loadgen/sockperf_wire.hpp"
 
 namespace sockcalc::loadgen {
 namespace {

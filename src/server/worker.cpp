@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MIT
 // server/worker.cpp -- implementation of server/worker.hpp.
-#include "server/worker.hpp"
+#include "sockcalc/server/worker.hpp"
 
 #include <poll.h>
 
 #include <array>
 #include <cerrno>
 
-#include "server/engine.hpp"
-#include "server/handler.hpp"
+#include "sockcalc/protocol/answer.hpp"
+#include "sockcalc/server/engine.hpp"
 
 namespace sockcalc::server {
 
@@ -124,7 +124,7 @@ std::size_t Worker::answer_into(const RxSlot& rx, TxSlot& tx) {
     }
     return 0;
   }
-  const Answer a = answer(request, rx.wire_length, tx.data);
+  const protocol::Answer a = protocol::answer(request, rx.wire_length, tx.data);
   if (a.fault) {
     stats_.count_error(a.fault->error);
   } else {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // socket/socket_access.cpp -- implementation of socket/socket_access.hpp.
-#include "socket/socket_access.hpp"
+#include "sockcalc/socket/socket_access.hpp"
 
 #include <fcntl.h>
 #include <sys/socket.h>

@@ -17,8 +17,8 @@
 #include <string>
 #include <vector>
 
-#include "address/address.hpp"
-#include "socket/datagram_socket.hpp"
+#include "sockcalc/address/address.hpp"
+#include "sockcalc/socket/datagram_socket.hpp"
 #include "support/process.hpp"
 
 namespace sockcalc::testing {

@@ -20,7 +20,7 @@
 
 #include "integration.hpp"
 #include "json_lite.hpp"
-#include "socket/datagram_socket.hpp"
+#include "sockcalc/socket/datagram_socket.hpp"
 
 namespace sockcalc::integration {
 namespace {

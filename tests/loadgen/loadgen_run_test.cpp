@@ -18,8 +18,8 @@
 
 #include "fake_peer.hpp"
 #include "json_lite.hpp"
-#include "loadgen/sockperf_wire.hpp"
-#include "socket/datagram_socket.hpp"
+#include "sockcalc/loadgen/sockperf_wire.hpp"
+#include "sockcalc/socket/datagram_socket.hpp"
 #include "support/process.hpp"
 
 namespace sockcalc::loadgen_test {

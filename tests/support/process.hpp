@@ -17,8 +17,8 @@
 #include <utility>
 #include <vector>
 
-#include "address/address.hpp"
-#include "core/result.hpp"
+#include "sockcalc/address/address.hpp"
+#include "sockcalc/core/result.hpp"
 
 namespace sockcalc::testing {
 

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "address/address.hpp"
+#include "sockcalc/address/address.hpp"
 #include "support/hostile.hpp"
 
 namespace sockcalc {

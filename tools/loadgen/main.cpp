@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "cli.hpp"
-#include "loadgen/generator.hpp"
-#include "loadgen/report.hpp"
+#include "sockcalc/loadgen/generator.hpp"
+#include "sockcalc/loadgen/report.hpp"
 
 namespace {
 
