@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // bench/codec_bench.cpp -- micro-benchmarks of the codec and of the server's pure path (internal).
-// encode/decode of requests and replies, compute, and server::answer (decode + compute + encode
+// encode/decode of requests and replies, compute, and protocol::answer (decode + compute + encode
 // reply) for 1, 16 and 64 integers and both result formats. Single-threaded (Google Benchmark).
 #include <benchmark/benchmark.h>
 
@@ -10,9 +10,9 @@
 #include <random>
 #include <vector>
 
-#include "protocol/codec.hpp"
-#include "protocol/wire.hpp"
-#include "server/handler.hpp"
+#include "sockcalc/protocol/answer.hpp"
+#include "sockcalc/protocol/codec.hpp"
+#include "sockcalc/protocol/wire.hpp"
 
 namespace {
 
@@ -71,7 +71,7 @@ std::vector<ReplyDatagram> replies_to(const std::vector<Datagram>& requests) {
   std::vector<ReplyDatagram> out(requests.size());
   for (std::size_t i = 0; i < requests.size(); ++i) {
     const protocol::Bytes held(requests[i].bytes.data(), requests[i].size);
-    out[i].size = server::answer(held, held.size(), out[i].bytes).size;
+    out[i].size = protocol::answer(held, held.size(), out[i].bytes).size;
   }
   return out;
 }
@@ -148,7 +148,7 @@ void BM_Answer(benchmark::State& state) {
   std::size_t i = 0;
   for (auto _ : state) {
     const Datagram& d = datagrams[i++ % kPoolSize];
-    benchmark::DoNotOptimize(server::answer({d.bytes.data(), d.size}, d.size, out));
+    benchmark::DoNotOptimize(protocol::answer({d.bytes.data(), d.size}, d.size, out));
     benchmark::ClobberMemory();
   }
   set_counters(state);

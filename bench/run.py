@@ -448,7 +448,7 @@ def check_targets(summary, codec):
         worst = max(answer64)
         add(f"codec: decode + compute + encode reply <= {CODEC_TARGET_NS:.0f} ns with 64 integers",
             "MET" if worst <= CODEC_TARGET_NS else "MISSED",
-            "server::answer, 64 integers: " + ", ".join(
+            "protocol::answer, 64 integers: " + ", ".join(
                 f"{v['format']} {v['ns']:.1f} ns" for v in cases.values()
                 if v["case"] == "Answer" and v["ints"] == 64))
     else:
@@ -561,7 +561,7 @@ def plot(path, summary, codec):
     ax.axhline(CODEC_TARGET_NS, color="red", linestyle=":", label="target (64 integers)")
     ax.set_xlabel("integers per request")
     ax.set_ylabel("ns per request")
-    ax.set_title("codec (server::answer = decode + compute + encode reply)", fontsize=9)
+    ax.set_title("codec (protocol::answer = decode + compute + encode reply)", fontsize=9)
     ax.grid(True, alpha=0.3)
     if cases:
         ax.legend(fontsize=8)

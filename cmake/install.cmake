@@ -1,15 +1,13 @@
 # SPDX-License-Identifier: MIT
 # cmake/install.cmake -- included at the end of the top-level CMakeLists.txt: what
 # `cmake --install` puts under the prefix besides the programs (cmake/tool_install.cmake):
-# libsockcalc.a, its headers, the CMake package (find_package(sockcalc) -> sockcalc::sockcalc),
+# libsockcalc.a (the public modules), their headers, the CMake package (find_package(sockcalc)
+# -> sockcalc::sockcalc),
 # the pkg-config file, the systemd units, the Wireshark dissector and the docs. docs/INSTALL.md
 # tells where each goes and how to use them; debian/ splits them into two packages.
 include(CMakePackageConfigHelpers)
 
 set(SOCKCALC_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/sockcalc)
-
-# Position-independent, so that the static library can be linked into a shared object too.
-set_target_properties(sockcalc PROPERTIES POSITION_INDEPENDENT_CODE ON)
 
 install(TARGETS sockcalc EXPORT sockcalcTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 # A stripped install (cmake --install --strip, the .deb) drops the archive's debug information
@@ -18,11 +16,13 @@ install(CODE "if(CMAKE_INSTALL_DO_STRIP)
   execute_process(COMMAND \"${CMAKE_STRIP}\" --strip-debug
     \"\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_LIBDIR}/$<TARGET_FILE_NAME:sockcalc>\")
 endif()")
-# Every header of src/, under the same sub-path, and the generated version.hpp; not metrics/,
-# the programs' own library (sockcalc_metrics), which is not installed.
-install(DIRECTORY ${PROJECT_SOURCE_DIR}/src/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/sockcalc
-        FILES_MATCHING PATTERN "*.hpp" PATTERN "metrics" EXCLUDE)
-install(FILES ${PROJECT_BINARY_DIR}/src/generated/version.hpp
+# Only the public modules' headers, each under include/sockcalc/MODULE/ (the programs' own
+# modules are not installed), and the generated version.hpp.
+foreach(module IN LISTS SOCKCALC_PUBLIC_MODULES)
+  install(DIRECTORY ${PROJECT_SOURCE_DIR}/src/${module}/include/
+          DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.hpp")
+endforeach()
+install(FILES ${PROJECT_BINARY_DIR}/src/generated/sockcalc/version.hpp
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/sockcalc)
 
 install(EXPORT sockcalcTargets NAMESPACE sockcalc:: DESTINATION ${SOCKCALC_CMAKE_DIR})

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // address/address.cpp -- implementation of address/address.hpp.
-#include "address/address.hpp"
+#include "sockcalc/address/address.hpp"
 
 #include <arpa/inet.h>
 #include <net/if.h>
@@ -14,7 +14,7 @@
 #include <cstddef>
 #include <cstring>
 
-#include "core/escape.hpp"
+#include "sockcalc/core/escape.hpp"
 
 namespace sockcalc {
 namespace {

@@ -2,7 +2,7 @@
 // capture/pcap_writer.cpp -- implementation of capture/pcap_writer.hpp.
 // Builds each record in a reused buffer and hands it to the kernel in one write(2).
 // All state sits behind State::mutex.
-#include "capture/pcap_writer.hpp"
+#include "sockcalc/capture/pcap_writer.hpp"
 
 #include <fcntl.h>
 #include <netinet/in.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // client/client.cpp -- implementation of client/client.hpp.
-#include "client/client.hpp"
+#include "sockcalc/client/client.hpp"
 
 #include <algorithm>
 #include <array>

@@ -2,7 +2,7 @@
 // conformance/checks.cpp -- implementation of conformance/checks.hpp.
 // Every datagram is built by the project's codec (encode_request) and, for a bad one, by
 // changing bytes of its output; replies are judged by conformance/judge.hpp.
-#include "conformance/checks.hpp"
+#include "sockcalc/conformance/checks.hpp"
 
 #include <poll.h>
 
@@ -12,10 +12,10 @@
 #include <optional>
 #include <utility>
 
-#include "conformance/judge.hpp"
-#include "conformance/probe.hpp"
-#include "conformance/reply_source.hpp"
-#include "protocol/wire.hpp"
+#include "sockcalc/conformance/judge.hpp"
+#include "sockcalc/conformance/probe.hpp"
+#include "sockcalc/conformance/reply_source.hpp"
+#include "sockcalc/protocol/wire.hpp"
 
 namespace sockcalc::conformance {
 namespace {

@@ -2,7 +2,7 @@
 // conformance/child.cpp -- implementation of conformance/child.hpp.
 // Started and reaped with core/child_process; a pidfd (when the kernel has one) makes the exit
 // pollable.
-#include "conformance/child.hpp"
+#include "sockcalc/conformance/child.hpp"
 
 #include <signal.h>
 #include <unistd.h>
@@ -10,7 +10,7 @@
 #include <optional>
 #include <thread>
 
-#include "core/child_process.hpp"
+#include "sockcalc/process/child_process.hpp"
 
 namespace sockcalc::conformance {
 namespace {

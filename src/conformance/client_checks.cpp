@@ -3,7 +3,7 @@
 // Every scripted reply is the codec's output (encode_success_reply, encode_error_reply),
 // changed byte by byte for the malformed ones. One poll() loop serves the scripted socket and
 // watches the client's pipes and exit.
-#include "conformance/client_checks.hpp"
+#include "sockcalc/conformance/client_checks.hpp"
 
 #include <poll.h>
 
@@ -11,13 +11,13 @@
 #include <array>
 #include <optional>
 
-#include "address/address.hpp"
-#include "conformance/child.hpp"
-#include "conformance/judge.hpp"
-#include "conformance/probe.hpp"
-#include "core/hex.hpp"
-#include "protocol/wire.hpp"
-#include "socket/datagram_socket.hpp"
+#include "sockcalc/address/address.hpp"
+#include "sockcalc/conformance/child.hpp"
+#include "sockcalc/conformance/judge.hpp"
+#include "sockcalc/conformance/probe.hpp"
+#include "sockcalc/core/hex.hpp"
+#include "sockcalc/protocol/wire.hpp"
+#include "sockcalc/socket/datagram_socket.hpp"
 
 namespace sockcalc::conformance {
 namespace {

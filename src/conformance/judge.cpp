@@ -1,16 +1,16 @@
 // SPDX-License-Identifier: MIT
 // conformance/judge.cpp -- implementation of conformance/judge.hpp.
 // Every sentence names the rule and says what the peer did and what the spec wants.
-#include "conformance/judge.hpp"
+#include "sockcalc/conformance/judge.hpp"
 
 #include <array>
 #include <charconv>
 #include <limits>
 
-#include "core/escape.hpp"
-#include "core/hex.hpp"
-#include "protocol/describe.hpp"
-#include "protocol/wire.hpp"
+#include "sockcalc/core/escape.hpp"
+#include "sockcalc/core/hex.hpp"
+#include "sockcalc/protocol/describe.hpp"
+#include "sockcalc/protocol/wire.hpp"
 
 namespace sockcalc::conformance {
 namespace {

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 // conformance/outcome.cpp -- implementation of conformance/outcome.hpp.
-#include "conformance/outcome.hpp"
+#include "sockcalc/conformance/outcome.hpp"
 
 #include <string.h>
 
 #include <algorithm>
 
-#include "protocol/describe.hpp"
+#include "sockcalc/protocol/describe.hpp"
 
 namespace sockcalc::conformance {
 

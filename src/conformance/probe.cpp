@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // conformance/probe.cpp -- implementation of conformance/probe.hpp.
-#include "conformance/probe.hpp"
+#include "sockcalc/conformance/probe.hpp"
 
 #include <algorithm>
 #include <cerrno>

@@ -3,7 +3,7 @@
 // Two sockets per address asked: an unconnected one that sees a reply from any source, and a
 // connected one whose "connection refused" tells at once that nothing listens there.
 // Single-threaded.
-#include "conformance/reply_source.hpp"
+#include "sockcalc/conformance/reply_source.hpp"
 
 #include <poll.h>
 
@@ -12,9 +12,9 @@
 #include <optional>
 #include <vector>
 
-#include "conformance/judge.hpp"
-#include "conformance/probe.hpp"
-#include "socket/datagram_socket.hpp"
+#include "sockcalc/conformance/judge.hpp"
+#include "sockcalc/conformance/probe.hpp"
+#include "sockcalc/socket/datagram_socket.hpp"
 
 namespace sockcalc::conformance {
 namespace {

@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: MIT
 // conformance/report.cpp -- implementation of conformance/report.hpp.
-#include "conformance/report.hpp"
+#include "sockcalc/conformance/report.hpp"
 
 #include <algorithm>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
-#include "core/escape.hpp"
-#include "core/hex.hpp"
-#include "core/json_text.hpp"
+#include "sockcalc/core/escape.hpp"
+#include "sockcalc/core/hex.hpp"
+#include "sockcalc/core/json_text.hpp"
 
 namespace sockcalc::conformance {
 namespace {

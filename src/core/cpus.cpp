@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // core/cpus.cpp -- implementation of core/cpus.hpp.
-#include "core/cpus.hpp"
+#include "sockcalc/core/cpus.hpp"
 
 #include <sched.h>
 
@@ -12,7 +12,7 @@
 #include <string>
 #include <thread>
 
-#include "core/decimal.hpp"
+#include "sockcalc/core/decimal.hpp"
 
 namespace sockcalc {
 namespace {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // core/escape.cpp -- implementation of core/escape.hpp.
-#include "core/escape.hpp"
+#include "sockcalc/core/escape.hpp"
 
 #include <cstdint>
 

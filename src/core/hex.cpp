@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // core/hex.cpp -- implementation of core/hex.hpp.
-#include "core/hex.hpp"
+#include "sockcalc/core/hex.hpp"
 
 #include <cstdint>
 

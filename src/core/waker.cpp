@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // core/waker.cpp -- implementation of core/waker.hpp.
-#include "core/waker.hpp"
+#include "sockcalc/core/waker.hpp"
 
 #include <sys/eventfd.h>
 #include <unistd.h>

@@ -2,7 +2,7 @@
 // linksim/fault.cpp -- implementation of linksim/fault.hpp.
 // Draws each datagram's fate from the RNG in a fixed order of ten values.
 // Pure; an object is used by one thread at a time.
-#include "linksim/fault.hpp"
+#include "sockcalc/linksim/fault.hpp"
 
 #include <cmath>
 #include <cstdio>

@@ -2,7 +2,7 @@
 // linksim/flow_table.cpp -- implementation of linksim/flow_table.hpp.
 // A std::list in recency order plus two hash indexes (by client address and by id).
 // Not thread-safe: owned by the relay's loop thread.
-#include "linksim/flow_table.hpp"
+#include "sockcalc/linksim/flow_table.hpp"
 
 #include <utility>
 

@@ -2,7 +2,7 @@
 // linksim/poller.cpp -- implementation of linksim/poller.hpp.
 // EpollPoller (epoll_wait, level-triggered) and PollPoller (a pollfd array rebuilt in place).
 // Each object belongs to one thread.
-#include "linksim/poller.hpp"
+#include "sockcalc/linksim/poller.hpp"
 
 #include <poll.h>
 #include <sys/epoll.h>

@@ -2,7 +2,7 @@
 // linksim/relay.cpp -- implementation of linksim/relay.hpp.
 // The event loop (sockets, flows, timers) around the pure FaultDecider.
 // Everything but request_stop() runs on run()'s thread.
-#include "linksim/relay.hpp"
+#include "sockcalc/linksim/relay.hpp"
 
 #include <atomic>
 #include <cerrno>
@@ -13,11 +13,11 @@
 #include <optional>
 #include <utility>
 
-#include "core/waker.hpp"
-#include "linksim/flow_table.hpp"
-#include "linksim/timer_heap.hpp"
-#include "protocol/wire.hpp"
-#include "socket/datagram_socket.hpp"
+#include "sockcalc/core/waker.hpp"
+#include "sockcalc/linksim/flow_table.hpp"
+#include "sockcalc/linksim/timer_heap.hpp"
+#include "sockcalc/protocol/wire.hpp"
+#include "sockcalc/socket/datagram_socket.hpp"
 
 namespace sockcalc::linksim {
 namespace {

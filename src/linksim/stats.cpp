@@ -2,7 +2,7 @@
 // linksim/stats.cpp -- implementation of linksim/stats.hpp.
 // Formats the counters as "name value" pairs, in a fixed order that tests and scripts parse.
 // Pure; any thread, on a copy of the counters.
-#include "linksim/stats.hpp"
+#include "sockcalc/linksim/stats.hpp"
 
 namespace sockcalc::linksim {
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // loadgen/cpu_usage.cpp -- implementation of loadgen/cpu_usage.hpp.
-#include "loadgen/cpu_usage.hpp"
+#include "sockcalc/loadgen/cpu_usage.hpp"
 
 #include <fcntl.h>
 #include <sys/resource.h>

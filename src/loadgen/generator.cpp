@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // loadgen/generator.cpp -- implementation of loadgen/generator.hpp: the epoll loop.
-#include "loadgen/generator.hpp"
+#include "sockcalc/loadgen/generator.hpp"
 
 #include <sys/epoll.h>
 #include <sys/timerfd.h>
@@ -11,8 +11,8 @@
 #include <cerrno>
 #include <utility>
 
-#include "loadgen/sockperf_wire.hpp"
-#include "socket/datagram_socket.hpp"
+#include "sockcalc/loadgen/sockperf_wire.hpp"
+#include "sockcalc/socket/datagram_socket.hpp"
 
 namespace sockcalc::loadgen {
 namespace {

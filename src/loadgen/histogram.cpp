@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // loadgen/histogram.cpp -- implementation of loadgen/histogram.hpp.
-#include "loadgen/histogram.hpp"
+#include "sockcalc/loadgen/histogram.hpp"
 
 #include <algorithm>
 #include <bit>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // loadgen/report.cpp -- implementation of loadgen/report.hpp.
-#include "loadgen/report.hpp"
+#include "sockcalc/loadgen/report.hpp"
 
 #include <cmath>
 #include <cstdio>
@@ -8,8 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/json_text.hpp"
-#include "loadgen/sockperf_wire.hpp"
+#include "sockcalc/core/json_text.hpp"
+#include "sockcalc/loadgen/sockperf_wire.hpp"
 
 namespace sockcalc::loadgen {
 namespace {

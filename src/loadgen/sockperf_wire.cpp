@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // loadgen/sockperf_wire.cpp -- implementation of loadgen/sockperf_wire.hpp.
-#include "loadgen/sockperf_wire.hpp"
+#include "sockcalc/loadgen/sockperf_wire.hpp"
 
 namespace sockcalc::loadgen::sockperf {
 namespace {

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 // loadgen/workload.cpp -- implementation of loadgen/workload.hpp.
-#include "loadgen/workload.hpp"
+#include "sockcalc/loadgen/workload.hpp"
 
 #include <algorithm>
 #include <random>
 
-#include "core/hex.hpp"
+#include "sockcalc/core/hex.hpp"
 
 namespace sockcalc::loadgen {
 namespace {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // metrics/exposition.cpp -- implementation of metrics/exposition.hpp.
-#include "metrics/exposition.hpp"
+#include "sockcalc/metrics/exposition.hpp"
 
 #include <array>
 #include <charconv>

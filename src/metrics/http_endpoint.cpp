@@ -2,7 +2,7 @@
 // metrics/http_endpoint.cpp -- implementation of metrics/http_endpoint.hpp.
 // One poll() loop over the waker, the listening socket and at most max_connections
 // connections, each read until its request head is complete, answered, then closed.
-#include "metrics/http_endpoint.hpp"
+#include "sockcalc/metrics/http_endpoint.hpp"
 
 #include <netinet/in.h>
 #include <poll.h>
@@ -19,7 +19,7 @@
 #include <thread>
 #include <utility>
 
-#include "core/waker.hpp"
+#include "sockcalc/core/waker.hpp"
 
 namespace sockcalc::metrics {
 namespace {

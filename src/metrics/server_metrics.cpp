@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
 // metrics/server_metrics.cpp -- implementation of metrics/server_metrics.hpp.
-#include "metrics/server_metrics.hpp"
+#include "sockcalc/metrics/server_metrics.hpp"
 
 #include <cstdint>
 #include <vector>
 
-#include "metrics/exposition.hpp"
-#include "protocol/codec.hpp"
-#include "version.hpp"
+#include "sockcalc/metrics/exposition.hpp"
+#include "sockcalc/protocol/codec.hpp"
+#include "sockcalc/version.hpp"
 
 namespace sockcalc::metrics {
 namespace {

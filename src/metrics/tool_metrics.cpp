@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 // metrics/tool_metrics.cpp -- implementation of metrics/tool_metrics.hpp.
-#include "metrics/tool_metrics.hpp"
+#include "sockcalc/metrics/tool_metrics.hpp"
 
 #include <cstdint>
 
-#include "metrics/exposition.hpp"
-#include "version.hpp"
+#include "sockcalc/metrics/exposition.hpp"
+#include "sockcalc/version.hpp"
 
 namespace sockcalc::metrics {
 namespace {

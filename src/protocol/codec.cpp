@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // protocol/codec.cpp -- implementation of protocol/codec.hpp. Pure; no I/O, no allocation.
-#include "protocol/codec.hpp"
+#include "sockcalc/protocol/codec.hpp"
 
 #include <algorithm>
 #include <array>

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 // protocol/describe.cpp -- implementation of protocol/describe.hpp.
-#include "protocol/describe.hpp"
+#include "sockcalc/protocol/describe.hpp"
 
 #include <array>
 
-#include "core/hex.hpp"
+#include "sockcalc/core/hex.hpp"
 
 namespace sockcalc::protocol {
 

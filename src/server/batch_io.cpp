@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // server/batch_io.cpp -- implementation of server/batch_io.hpp.
-#include "server/batch_io.hpp"
+#include "sockcalc/server/batch_io.hpp"
 
 #include <sys/socket.h>
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // server/engine.cpp -- implementation of server/engine.hpp.
-#include "server/engine.hpp"
+#include "sockcalc/server/engine.hpp"
 
 #include <sys/socket.h>
 #include <unistd.h>
@@ -11,8 +11,8 @@
 #include <thread>
 #include <utility>
 
-#include "server/worker.hpp"
-#include "socket/socket_file.hpp"
+#include "sockcalc/server/worker.hpp"
+#include "sockcalc/socket/socket_file.hpp"
 
 namespace sockcalc::server {
 namespace {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // server/rate_limiter.cpp -- implementation of server/rate_limiter.hpp.
-#include "server/rate_limiter.hpp"
+#include "sockcalc/server/rate_limiter.hpp"
 
 #include <netinet/in.h>
 

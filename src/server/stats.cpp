@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // server/stats.cpp -- implementation of server/stats.hpp.
-#include "server/stats.hpp"
+#include "sockcalc/server/stats.hpp"
 
 namespace sockcalc::server {
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // server/worker.cpp -- implementation of server/worker.hpp.
-#include "server/worker.hpp"
+#include "sockcalc/server/worker.hpp"
 
 #include <poll.h>
 
@@ -9,9 +9,9 @@
 #include <cerrno>
 #include <thread>
 
-#include "server/engine.hpp"
-#include "server/handler.hpp"
-#include "socket/sys.hpp"
+#include "sockcalc/protocol/answer.hpp"
+#include "sockcalc/server/engine.hpp"
+#include "sockcalc/socket/sys.hpp"
 
 namespace sockcalc::server {
 
@@ -161,7 +161,7 @@ std::size_t Worker::answer_into(const RxSlot& rx, TxSlot& tx) {
     }
     return 0;
   }
-  const Answer a = answer(request, rx.wire_length, tx.data);
+  const protocol::Answer a = protocol::answer(request, rx.wire_length, tx.data);
   if (a.fault) {
     stats_.count_error(a.fault->error);
   } else {

@@ -2,7 +2,7 @@
 // socket/activation.cpp -- implementation of socket/activation.hpp.
 // The convention of sd_listen_fds(3) (systemd's src/libsystemd/sd-daemon), re-implemented
 // from its documentation. listen_fds(): main thread, before other threads start.
-#include "socket/activation.hpp"
+#include "sockcalc/socket/activation.hpp"
 
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -14,7 +14,7 @@
 #include <limits>
 #include <string_view>
 
-#include "socket/sys.hpp"
+#include "sockcalc/socket/sys.hpp"
 
 namespace sockcalc::activation {
 namespace {

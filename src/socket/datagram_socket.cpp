@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // socket/datagram_socket.cpp -- implementation of socket/datagram_socket.hpp.
-#include "socket/datagram_socket.hpp"
+#include "sockcalc/socket/datagram_socket.hpp"
 
 #include <fcntl.h>
 #include <linux/sock_diag.h>
@@ -18,8 +18,8 @@
 #include <optional>
 #include <string>
 
-#include "socket/socket_access.hpp"
-#include "socket/sys.hpp"
+#include "sockcalc/socket/socket_access.hpp"
+#include "sockcalc/socket/sys.hpp"
 
 namespace sockcalc {
 namespace {

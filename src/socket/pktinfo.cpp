@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // socket/pktinfo.cpp -- implementation of socket/pktinfo.hpp.
-#include "socket/pktinfo.hpp"
+#include "sockcalc/socket/pktinfo.hpp"
 
 #include <arpa/inet.h>
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // socket/socket_access.cpp -- implementation of socket/socket_access.hpp.
-#include "socket/socket_access.hpp"
+#include "sockcalc/socket/socket_access.hpp"
 
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -11,7 +11,7 @@
 #include <cstdio>
 #include <string>
 
-#include "socket/sys.hpp"
+#include "sockcalc/socket/sys.hpp"
 
 namespace sockcalc {
 namespace {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // socket/socket_file.cpp -- implementation of socket/socket_file.hpp.
-#include "socket/socket_file.hpp"
+#include "sockcalc/socket/socket_file.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>

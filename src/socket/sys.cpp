@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // socket/sys.cpp -- implementation of socket/sys.hpp.
-#include "socket/sys.hpp"
+#include "sockcalc/socket/sys.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>

@@ -15,11 +15,11 @@
 #include <string>
 #include <vector>
 
-#include "capture/pcap_writer.hpp"
 #include "capture/tshark.hpp"
-#include "protocol/codec.hpp"
-#include "protocol/wire.hpp"
-#include "server/handler.hpp"
+#include "sockcalc/capture/pcap_writer.hpp"
+#include "sockcalc/protocol/answer.hpp"
+#include "sockcalc/protocol/codec.hpp"
+#include "sockcalc/protocol/wire.hpp"
 
 namespace {
 
@@ -57,10 +57,10 @@ Datagram encode_many(Op op, Format format, std::size_t count) {
   return {buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n)};
 }
 
-// The reply our server sends to `request` (server::answer, the server's own code).
+// The reply our server sends to `request` (protocol::answer, the server's own code).
 Datagram answer(const Datagram& request) {
   std::array<std::byte, wire::kMaxRequestSize> buf{};
-  const auto a = sockcalc::server::answer(request, request.size(), buf);
+  const auto a = sockcalc::protocol::answer(request, request.size(), buf);
   return {buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(a.size)};
 }
 

@@ -7,8 +7,8 @@
 
 #include <gtest/gtest.h>
 
-#include "address/address.hpp"
 #include "capture/tshark.hpp"
+#include "sockcalc/address/address.hpp"
 #include "support/process.hpp"
 
 namespace sockcalc {

@@ -2,7 +2,7 @@
 // capture/pcap_writer_test.cpp -- tests/capture: capture::PcapWriter.
 // Reads back the files it writes byte by byte (headers, lengths, checksums, address mapping),
 // then has tshark verify the checksums. Single-threaded except the concurrency test.
-#include "capture/pcap_writer.hpp"
+#include "sockcalc/capture/pcap_writer.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

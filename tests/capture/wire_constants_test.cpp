@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // capture/wire_constants_test.cpp -- tests/capture: the Lua dissector's constants against C++.
-// Parses src/protocol/wire.hpp and the `-- wire constants` block of tools/wireshark/calc.lua
-// (paths come from compile definitions) and compares them name by name. Single-threaded.
+// Parses src/protocol/include/sockcalc/protocol/wire.hpp and the `-- wire constants` block of
+// tools/wireshark/calc.lua (paths come from compile definitions) and compares them name by name.
+// Single-threaded.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -12,8 +13,8 @@
 #include <sstream>
 #include <string>
 
-#include "capture/pcap_writer.hpp"
-#include "protocol/wire.hpp"
+#include "sockcalc/capture/pcap_writer.hpp"
+#include "sockcalc/protocol/wire.hpp"
 
 namespace {
 

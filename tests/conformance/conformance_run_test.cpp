@@ -19,8 +19,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "address/address.hpp"
-#include "socket/datagram_socket.hpp"
+#include "sockcalc/address/address.hpp"
+#include "sockcalc/socket/datagram_socket.hpp"
 #include "support/process.hpp"
 
 namespace sockcalc::testing {

@@ -13,12 +13,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "conformance/checks.hpp"
-#include "conformance/client_checks.hpp"
-#include "conformance/judge.hpp"
-#include "conformance/report.hpp"
-#include "protocol/codec.hpp"
-#include "protocol/wire.hpp"
+#include "sockcalc/conformance/checks.hpp"
+#include "sockcalc/conformance/client_checks.hpp"
+#include "sockcalc/conformance/judge.hpp"
+#include "sockcalc/conformance/report.hpp"
+#include "sockcalc/protocol/codec.hpp"
+#include "sockcalc/protocol/wire.hpp"
 #include "support/datagrams.hpp"
 
 namespace sockcalc::conformance {

@@ -15,10 +15,10 @@
 #include <thread>
 #include <vector>
 
-#include "address/address.hpp"
-#include "client/client.hpp"
-#include "protocol/codec.hpp"
-#include "protocol/wire.hpp"
+#include "sockcalc/address/address.hpp"
+#include "sockcalc/client/client.hpp"
+#include "sockcalc/protocol/codec.hpp"
+#include "sockcalc/protocol/wire.hpp"
 
 namespace {
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // tests/conformance/wrong_server.cpp -- test-only program: a calc server with one named
-// mistake. It computes the right reply with the project's handler (server::answer), then applies
+// mistake. It computes the right reply with the project's handler (protocol::answer), then applies
 // the mutation --mistake names. Single-threaded; runs until SIGTERM or SIGINT.
 //
 //   wrong_server --mistake NAME [ADDRESS PORT | unix:PATH]     (default: ::1 0)
@@ -22,11 +22,11 @@
 #include <string>
 #include <vector>
 
-#include "address/address.hpp"
-#include "protocol/codec.hpp"
-#include "protocol/wire.hpp"
-#include "server/handler.hpp"
-#include "socket/datagram_socket.hpp"
+#include "sockcalc/address/address.hpp"
+#include "sockcalc/protocol/answer.hpp"
+#include "sockcalc/protocol/codec.hpp"
+#include "sockcalc/protocol/wire.hpp"
+#include "sockcalc/socket/datagram_socket.hpp"
 
 namespace {
 
@@ -75,9 +75,9 @@ const std::map<std::string, Mistake>& mistakes() {
   return m;
 }
 
-Bytes answer(protocol::Bytes held, std::size_t wire_length, server::Answer* info) {
+Bytes answer(protocol::Bytes held, std::size_t wire_length, protocol::Answer* info) {
   std::array<std::byte, 64> out{};
-  *info = server::answer(held, wire_length, out);
+  *info = protocol::answer(held, wire_length, out);
   return {out.begin(), out.begin() + static_cast<std::ptrdiff_t>(info->size)};
 }
 
@@ -95,7 +95,7 @@ Bytes success_reply(std::uint32_t value, protocol::Format format) {
 
 // The reply with the mistake applied; nullopt: no reply at all.
 std::optional<Bytes> reply_for(Mistake mistake, protocol::Bytes held, std::size_t wire_length) {
-  server::Answer a;
+  protocol::Answer a;
   Bytes reply = answer(held, wire_length, &a);
   const bool success = !a.fault;
   const auto header = held.empty() ? 0u : std::to_integer<unsigned>(held[0]);

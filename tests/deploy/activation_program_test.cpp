@@ -23,7 +23,7 @@
 #include <vector>
 
 #include "integration.hpp"
-#include "socket/datagram_socket.hpp"
+#include "sockcalc/socket/datagram_socket.hpp"
 
 namespace sockcalc::integration {
 namespace {

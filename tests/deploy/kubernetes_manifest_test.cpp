@@ -18,8 +18,8 @@
 #include <string>
 #include <vector>
 
-#include "core/cpus.hpp"
 #include "integration.hpp"
+#include "sockcalc/core/cpus.hpp"
 #include "support/netlab.hpp"
 
 namespace sockcalc::integration {
@@ -237,9 +237,10 @@ TEST_F(KubernetesManifests, RunsAsTheImagesUserWithNoPrivilege) {
   EXPECT_FALSE(c["privileged"].as<bool>(false));
 }
 
-// The server's worker count comes from its cgroup's cpu.max (src/core/cpus.hpp); the limit must
-// be whole CPUs (1.5 CPUs would start 2 workers sharing 1.5), requested in full, and the count
-// the manifest's comment announces must be the one the server computes.
+// The server's worker count comes from its cgroup's cpu.max
+// (src/core/include/sockcalc/core/cpus.hpp); the limit must be whole CPUs (1.5 CPUs would start 2
+// workers sharing 1.5), requested in full, and the count the manifest's comment announces must be
+// the one the server computes.
 TEST_F(KubernetesManifests, CpuLimitIsTheWorkerCount) {
   const YAML::Node resources = container()["resources"];
   const std::string limit = resources["limits"]["cpu"].as<std::string>("");

@@ -21,7 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "integration.hpp"
-#include "socket/datagram_socket.hpp"
+#include "sockcalc/socket/datagram_socket.hpp"
 
 namespace sockcalc::integration {
 namespace {

@@ -10,8 +10,8 @@
 
 #include <gtest/gtest.h>
 
-#include "address/address.hpp"
 #include "environment.hpp"
+#include "sockcalc/address/address.hpp"
 
 namespace sockcalc::environment {
 namespace {

@@ -16,8 +16,8 @@
 
 #include <gtest/gtest.h>
 
-#include "address/address.hpp"
 #include "environment.hpp"
+#include "sockcalc/address/address.hpp"
 #include "support/datagrams.hpp"
 
 namespace sockcalc::environment {

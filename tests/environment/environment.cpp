@@ -14,7 +14,7 @@
 #include <sstream>
 #include <thread>
 
-#include "capture/pcap_writer.hpp"
+#include "sockcalc/capture/pcap_writer.hpp"
 
 namespace sockcalc::environment {
 namespace {

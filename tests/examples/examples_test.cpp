@@ -12,10 +12,10 @@
 #include <string_view>
 #include <vector>
 
-#include "core/hex.hpp"
 #include "integration.hpp"
-#include "protocol/codec.hpp"
-#include "socket/datagram_socket.hpp"
+#include "sockcalc/core/hex.hpp"
+#include "sockcalc/protocol/codec.hpp"
+#include "sockcalc/socket/datagram_socket.hpp"
 
 namespace sockcalc::integration {
 namespace {

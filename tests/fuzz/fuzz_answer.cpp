@@ -9,8 +9,8 @@
 #include <cstdlib>
 #include <span>
 
-#include "protocol/codec.hpp"
-#include "server/handler.hpp"
+#include "sockcalc/protocol/answer.hpp"
+#include "sockcalc/protocol/codec.hpp"
 
 namespace {
 
@@ -25,7 +25,7 @@ void require(bool condition) {
 void check_answer(std::span<const std::byte> datagram) {
   const auto held = datagram.first(std::min(datagram.size(), wire::kRecvBufferSize));
   std::array<std::byte, wire::kRecvBufferSize> out{};
-  const server::Answer a = server::answer(held, datagram.size(), out);
+  const protocol::Answer a = protocol::answer(held, datagram.size(), out);
   require(a.size >= 1 && a.size <= out.size());  // P-7: one reply, never empty
   const auto reply = std::span<const std::byte>(out.data(), a.size);
   const auto decoded = protocol::decode_request(held, datagram.size());

@@ -20,11 +20,11 @@
 #include <thread>
 #include <vector>
 
-#include "core/hex.hpp"
 #include "install_support.hpp"
 #include "integration.hpp"
-#include "protocol/codec.hpp"
-#include "version.hpp"
+#include "sockcalc/core/hex.hpp"
+#include "sockcalc/protocol/codec.hpp"
+#include "sockcalc/version.hpp"
 
 namespace sockcalc::install_test {
 namespace {

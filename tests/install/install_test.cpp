@@ -13,14 +13,15 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <string>
 #include <vector>
 
-#include "core/hex.hpp"
 #include "install_support.hpp"
 #include "integration.hpp"
-#include "protocol/codec.hpp"
-#include "version.hpp"
+#include "sockcalc/core/hex.hpp"
+#include "sockcalc/protocol/codec.hpp"
+#include "sockcalc/version.hpp"
 
 namespace sockcalc::install_test {
 namespace {
@@ -111,18 +112,27 @@ TEST(InstallPrefix, HoldsTheLibraryItsHeadersAndItsPackageFiles) {
   const std::string pc = read_file(kLibDir + "/pkgconfig/sockcalc.pc");
   EXPECT_NE(pc.find(std::string("\nVersion: ") + kVersion + "\n"), std::string::npos) << pc;
   EXPECT_TRUE(fs::is_regular_file(kPrefix + "/include/sockcalc/version.hpp"));
-  // Every header of src/, at the same sub-path: they include each other by those paths.
+  // The public modules' headers and nothing else (docs/ARCHITECTURE.md, "Layers the build
+  // enforces"): exactly src/MODULE/include/sockcalc/MODULE/*.hpp of those six, and version.hpp.
   const fs::path src = fs::path(SOCKCALC_SOURCE_DIR) / "src";
-  int headers = 0;
-  for (const auto& entry : fs::recursive_directory_iterator(src)) {
-    if (entry.path().extension() != ".hpp") continue;
-    if (fs::relative(entry.path(), src).begin()->string() == "metrics") continue;  // not installed
-    ++headers;
-    const fs::path installed =
-        fs::path(kPrefix) / "include/sockcalc" / fs::relative(entry.path(), src);
-    EXPECT_TRUE(fs::is_regular_file(installed)) << installed;
+  std::set<std::string> expected = {"version.hpp"};
+  for (const char* module : {"core", "protocol", "address", "socket", "client", "server"}) {
+    const fs::path dir = src / module / "include/sockcalc";
+    for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+      if (entry.path().extension() == ".hpp") expected.insert(fs::relative(entry.path(), dir));
+    }
   }
-  EXPECT_GT(headers, 10);
+  std::set<std::string> installed;
+  const fs::path include = fs::path(kPrefix) / "include/sockcalc";
+  for (const auto& entry : fs::recursive_directory_iterator(include)) {
+    if (entry.is_regular_file()) installed.insert(fs::relative(entry.path(), include));
+  }
+  EXPECT_EQ(installed, expected);
+  EXPECT_GT(expected.size(), 10u);
+  for (const char* internal :
+       {"linksim", "loadgen", "conformance", "capture", "process", "metrics"}) {
+    EXPECT_FALSE(fs::exists(include / internal)) << internal << " is not part of the library";
+  }
 }
 
 TEST(InstallPrefix, BashCompletionLoadsOnDemandForEveryProgram) {

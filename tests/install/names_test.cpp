@@ -13,7 +13,7 @@
 
 #include "install_support.hpp"
 #include "integration.hpp"
-#include "version.hpp"
+#include "sockcalc/version.hpp"
 
 namespace sockcalc::install_test {
 namespace {

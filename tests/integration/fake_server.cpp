@@ -8,7 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "core/hex.hpp"
+#include "sockcalc/core/hex.hpp"
 
 namespace sockcalc::integration {
 namespace {

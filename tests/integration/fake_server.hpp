@@ -16,12 +16,12 @@
 #include <thread>
 #include <vector>
 
-#include "address/address.hpp"
-#include "core/result.hpp"
-#include "core/waker.hpp"
 #include "programs.hpp"
-#include "protocol/codec.hpp"
-#include "socket/datagram_socket.hpp"
+#include "sockcalc/address/address.hpp"
+#include "sockcalc/core/result.hpp"
+#include "sockcalc/core/waker.hpp"
+#include "sockcalc/protocol/codec.hpp"
+#include "sockcalc/socket/datagram_socket.hpp"
 #include "support/datagrams.hpp"
 
 namespace sockcalc::integration {

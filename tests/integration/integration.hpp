@@ -17,7 +17,7 @@
 
 #include "fake_server.hpp"
 #include "programs.hpp"
-#include "protocol/codec.hpp"
+#include "sockcalc/protocol/codec.hpp"
 
 /// Evaluates `expr` (a Result<T>), fails the test with its error unless it holds a value, and
 /// moves the value into a new variable `lhs`.

@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "core/hex.hpp"
 #include "integration.hpp"
+#include "sockcalc/core/hex.hpp"
 #include "support/hostile.hpp"
 
 namespace sockcalc::integration {

@@ -15,9 +15,9 @@
 #include <random>
 #include <thread>
 
-#include "client/client.hpp"
 #include "harness.hpp"
-#include "protocol/codec.hpp"
+#include "sockcalc/client/client.hpp"
+#include "sockcalc/protocol/codec.hpp"
 
 namespace sockcalc::test {
 namespace {

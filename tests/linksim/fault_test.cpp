@@ -2,7 +2,7 @@
 // tests/linksim/fault_test.cpp -- unit tests of linksim/fault.hpp (the pure fault decider).
 // Fixed seeds; every statistical bound is at least five standard deviations wide.
 // Single-threaded.
-#include "linksim/fault.hpp"
+#include "sockcalc/linksim/fault.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -12,7 +12,7 @@
 #include <limits>
 #include <set>
 
-#include "protocol/codec.hpp"
+#include "sockcalc/protocol/codec.hpp"
 
 namespace sockcalc::linksim {
 namespace {

@@ -2,14 +2,14 @@
 // tests/linksim/flow_table_test.cpp -- unit tests of linksim/flow_table.hpp, timer_heap.hpp
 // and poller.hpp: LRU order, eviction, idle expiry, timer order, readiness on real sockets.
 // Single-threaded; explicit time points, loopback sockets only.
-#include "linksim/flow_table.hpp"
+#include "sockcalc/linksim/flow_table.hpp"
 
 #include <gtest/gtest.h>
 
 #include <array>
 
-#include "linksim/poller.hpp"
-#include "linksim/timer_heap.hpp"
+#include "sockcalc/linksim/poller.hpp"
+#include "sockcalc/linksim/timer_heap.hpp"
 
 namespace sockcalc::linksim {
 namespace {

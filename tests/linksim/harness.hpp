@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "address/address.hpp"
+#include "sockcalc/address/address.hpp"
 #include "support/process.hpp"
 
 namespace sockcalc::test {

@@ -11,8 +11,8 @@
 #include <thread>
 
 #include "harness.hpp"
-#include "protocol/codec.hpp"
-#include "socket/datagram_socket.hpp"
+#include "sockcalc/protocol/codec.hpp"
+#include "sockcalc/socket/datagram_socket.hpp"
 
 namespace sockcalc::test {
 namespace {

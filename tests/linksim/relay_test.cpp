@@ -2,7 +2,7 @@
 // tests/linksim/relay_test.cpp -- tests of linksim/relay.hpp in-process: a Relay runs on its own
 // thread between test sockets on ::1 (a client side and a stand-in server), for each poller.
 // The test thread only calls request_stop() while the relay runs; stats are read after join.
-#include "linksim/relay.hpp"
+#include "sockcalc/linksim/relay.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -13,8 +13,8 @@
 #include <memory>
 #include <thread>
 
-#include "protocol/codec.hpp"
-#include "socket/datagram_socket.hpp"
+#include "sockcalc/protocol/codec.hpp"
+#include "sockcalc/socket/datagram_socket.hpp"
 
 namespace sockcalc::linksim {
 namespace {

@@ -5,9 +5,9 @@
 #include <array>
 #include <vector>
 
-#include "address/address.hpp"
-#include "protocol/codec.hpp"
-#include "socket/datagram_socket.hpp"
+#include "sockcalc/address/address.hpp"
+#include "sockcalc/protocol/codec.hpp"
+#include "sockcalc/socket/datagram_socket.hpp"
 
 namespace sockcalc::loadgen_test {
 namespace {

@@ -19,8 +19,8 @@
 #include <nlohmann/json.hpp>
 
 #include "fake_peer.hpp"
-#include "loadgen/sockperf_wire.hpp"
-#include "socket/datagram_socket.hpp"
+#include "sockcalc/loadgen/sockperf_wire.hpp"
+#include "sockcalc/socket/datagram_socket.hpp"
 #include "support/process.hpp"
 
 namespace sockcalc::loadgen_test {

@@ -15,12 +15,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "loadgen/cpu_usage.hpp"
-#include "loadgen/histogram.hpp"
-#include "loadgen/report.hpp"
-#include "loadgen/sockperf_wire.hpp"
-#include "loadgen/workload.hpp"
-#include "protocol/codec.hpp"
+#include "sockcalc/loadgen/cpu_usage.hpp"
+#include "sockcalc/loadgen/histogram.hpp"
+#include "sockcalc/loadgen/report.hpp"
+#include "sockcalc/loadgen/sockperf_wire.hpp"
+#include "sockcalc/loadgen/workload.hpp"
+#include "sockcalc/protocol/codec.hpp"
 
 namespace sockcalc::loadgen {
 namespace {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // tests/metrics/exposition_test.cpp -- internal to tests/metrics.
 // The Prometheus text format writer: names, escaping, values, and misuse left out. Test thread.
-#include "metrics/exposition.hpp"
+#include "sockcalc/metrics/exposition.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -2,7 +2,7 @@
 // tests/metrics/http_endpoint_test.cpp -- internal to tests/metrics.
 // The metrics endpoint over real TCP on loopback: scrapes, HEAD, status codes, and hostile
 // clients (oversized, silent, garbage, early close, too many). Test thread plus the endpoint's.
-#include "metrics/http_endpoint.hpp"
+#include "sockcalc/metrics/http_endpoint.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -16,7 +16,7 @@
 #include <string_view>
 #include <utility>
 
-#include "address/address.hpp"
+#include "sockcalc/address/address.hpp"
 
 namespace sockcalc::metrics_test {
 

@@ -17,8 +17,8 @@
 #include <vector>
 
 #include "integration.hpp"
-#include "protocol/wire.hpp"
-#include "socket/datagram_socket.hpp"
+#include "sockcalc/protocol/wire.hpp"
+#include "sockcalc/socket/datagram_socket.hpp"
 #include "support/datagrams.hpp"
 #include "tcp_client.hpp"
 

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "protocol/codec.hpp"
+#include "sockcalc/protocol/codec.hpp"
 #include "support/netlab.hpp"
 #include "support/process.hpp"
 

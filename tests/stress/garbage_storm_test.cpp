@@ -13,10 +13,10 @@
 
 #include <gtest/gtest.h>
 
-#include "client/client.hpp"
 #include "programs.hpp"
-#include "protocol/codec.hpp"
-#include "socket/datagram_socket.hpp"
+#include "sockcalc/client/client.hpp"
+#include "sockcalc/protocol/codec.hpp"
+#include "sockcalc/socket/datagram_socket.hpp"
 
 namespace sockcalc {
 namespace {

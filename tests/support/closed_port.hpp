@@ -7,9 +7,9 @@
 #include <cstdint>
 #include <utility>
 
-#include "address/address.hpp"
-#include "core/result.hpp"
-#include "socket/datagram_socket.hpp"
+#include "sockcalc/address/address.hpp"
+#include "sockcalc/core/result.hpp"
+#include "sockcalc/socket/datagram_socket.hpp"
 
 namespace sockcalc::testing {
 

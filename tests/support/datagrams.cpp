@@ -2,7 +2,7 @@
 // tests/support/datagrams.cpp -- implementation of tests/support/datagrams.hpp.
 #include "support/datagrams.hpp"
 
-#include "protocol/wire.hpp"
+#include "sockcalc/protocol/wire.hpp"
 
 namespace sockcalc::testing {
 

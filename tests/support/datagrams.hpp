@@ -9,7 +9,7 @@
 #include <initializer_list>
 #include <vector>
 
-#include "protocol/codec.hpp"
+#include "sockcalc/protocol/codec.hpp"
 
 namespace sockcalc::testing {
 

@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "address/address.hpp"
+#include "sockcalc/address/address.hpp"
 
 namespace sockcalc::testing {
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "core/result.hpp"
+#include "sockcalc/core/result.hpp"
 #include "support/process.hpp"
 
 namespace sockcalc::testing {

@@ -18,7 +18,7 @@
 #include <filesystem>
 #include <string_view>
 
-#include "core/child_process.hpp"
+#include "sockcalc/process/child_process.hpp"
 
 extern char** environ;
 

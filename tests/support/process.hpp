@@ -17,9 +17,9 @@
 #include <utility>
 #include <vector>
 
-#include "address/address.hpp"
-#include "core/child_process.hpp"
-#include "core/result.hpp"
+#include "sockcalc/address/address.hpp"
+#include "sockcalc/core/result.hpp"
+#include "sockcalc/process/child_process.hpp"
 
 namespace sockcalc::testing {
 

@@ -17,7 +17,7 @@
 #include <thread>
 #include <vector>
 
-#include "socket/sys.hpp"
+#include "sockcalc/socket/sys.hpp"
 
 namespace sockcalc::testing {
 

@@ -16,9 +16,9 @@
 #include <string>
 #include <vector>
 
-#include "address/address.hpp"
-#include "socket/activation.hpp"
-#include "socket/datagram_socket.hpp"
+#include "sockcalc/address/address.hpp"
+#include "sockcalc/socket/activation.hpp"
+#include "sockcalc/socket/datagram_socket.hpp"
 
 namespace sockcalc {
 namespace {

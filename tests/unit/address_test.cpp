@@ -17,7 +17,7 @@
 #include <system_error>
 #include <vector>
 
-#include "address/address.hpp"
+#include "sockcalc/address/address.hpp"
 #include "support/hostile.hpp"
 
 namespace sockcalc {

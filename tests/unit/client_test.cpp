@@ -22,13 +22,13 @@
 #include <thread>
 #include <vector>
 
-#include "address/address.hpp"
-#include "client/client.hpp"
-#include "core/hex.hpp"
-#include "protocol/codec.hpp"
-#include "protocol/wire.hpp"
-#include "server/engine.hpp"
-#include "socket/datagram_socket.hpp"
+#include "sockcalc/address/address.hpp"
+#include "sockcalc/client/client.hpp"
+#include "sockcalc/core/hex.hpp"
+#include "sockcalc/protocol/codec.hpp"
+#include "sockcalc/protocol/wire.hpp"
+#include "sockcalc/server/engine.hpp"
+#include "sockcalc/socket/datagram_socket.hpp"
 #include "support/closed_port.hpp"
 #include "support/datagrams.hpp"
 

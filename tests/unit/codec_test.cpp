@@ -14,10 +14,10 @@
 #include <string>
 #include <vector>
 
-#include "core/hex.hpp"
-#include "protocol/codec.hpp"
-#include "protocol/wire.hpp"
-#include "server/handler.hpp"
+#include "sockcalc/core/hex.hpp"
+#include "sockcalc/protocol/answer.hpp"
+#include "sockcalc/protocol/codec.hpp"
+#include "sockcalc/protocol/wire.hpp"
 #include "support/datagrams.hpp"
 
 namespace sockcalc::protocol {
@@ -771,7 +771,7 @@ TEST(CodecRandom, P7_P8_HandlerAnswersAnyBytesWithinBounds) {
     std::fill(out.begin(), out.end(), guard);
     // What the server holds: at most its receive buffer.
     const std::size_t held = std::min(length, wire::kRecvBufferSize);
-    const server::Answer a = server::answer(Bytes(d).first(held), length, out);
+    const protocol::Answer a = protocol::answer(Bytes(d).first(held), length, out);
 
     ASSERT_GE(a.size, 1u) << "round " << i;
     ASSERT_LE(a.size, out.size());

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // tests/unit/cpus_test.cpp -- unit tests of core/cpus.hpp.
 // cgroup v2 cpu.max and /proc/self/cgroup contents, as the kernel writes them. Test thread only.
-#include "core/cpus.hpp"
+#include "sockcalc/core/cpus.hpp"
 
 #include <gtest/gtest.h>
 

@@ -10,10 +10,10 @@
 #include <string>
 #include <vector>
 
-#include "core/hex.hpp"
-#include "protocol/codec.hpp"
-#include "protocol/describe.hpp"
-#include "protocol/wire.hpp"
+#include "sockcalc/core/hex.hpp"
+#include "sockcalc/protocol/codec.hpp"
+#include "sockcalc/protocol/describe.hpp"
+#include "sockcalc/protocol/wire.hpp"
 #include "support/datagrams.hpp"
 #include "support/hostile.hpp"
 

@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "core/escape.hpp"
+#include "sockcalc/core/escape.hpp"
 #include "support/hostile.hpp"
 
 namespace sockcalc {

@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/json_text.hpp"
+#include "sockcalc/core/json_text.hpp"
 
 namespace sockcalc {
 namespace {

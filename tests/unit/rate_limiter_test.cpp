@@ -2,7 +2,7 @@
 // tests/unit/rate_limiter_test.cpp -- unit tests of server/rate_limiter (internal to tests/).
 // The limiter is driven by an injected clock (time points made by the test), so refill and
 // burst are exact and no test sleeps. Single-threaded.
-#include "server/rate_limiter.hpp"
+#include "sockcalc/server/rate_limiter.hpp"
 
 #include <gtest/gtest.h>
 
@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "address/address.hpp"
+#include "sockcalc/address/address.hpp"
 
 namespace sockcalc::server {
 namespace {

@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "running_server.hpp"
-#include "server/engine.hpp"
-#include "socket/datagram_socket.hpp"
+#include "sockcalc/server/engine.hpp"
+#include "sockcalc/socket/datagram_socket.hpp"
 #include "support/datagrams.hpp"
 
 namespace sockcalc {

@@ -2,7 +2,7 @@
 // tests/unit/result_test.cpp -- unit tests of core/result (internal to tests/).
 // Error: a failed call carries its code and reads "context: reason"; a failed check carries no
 // code and reads as its context alone. Result<T>: a value or an Error. Single-threaded.
-#include "core/result.hpp"
+#include "sockcalc/core/result.hpp"
 
 #include <gtest/gtest.h>
 

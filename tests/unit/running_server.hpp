@@ -11,7 +11,7 @@
 #include <thread>
 #include <utility>
 
-#include "server/engine.hpp"
+#include "sockcalc/server/engine.hpp"
 
 namespace sockcalc::testing {
 

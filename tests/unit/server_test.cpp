@@ -28,14 +28,14 @@
 #include <thread>
 #include <vector>
 
-#include "address/address.hpp"
-#include "core/hex.hpp"
-#include "protocol/codec.hpp"
-#include "protocol/wire.hpp"
-#include "server/engine.hpp"
-#include "server/handler.hpp"
-#include "server/stats.hpp"
-#include "socket/datagram_socket.hpp"
+#include "sockcalc/address/address.hpp"
+#include "sockcalc/core/hex.hpp"
+#include "sockcalc/protocol/answer.hpp"
+#include "sockcalc/protocol/codec.hpp"
+#include "sockcalc/protocol/wire.hpp"
+#include "sockcalc/server/engine.hpp"
+#include "sockcalc/server/stats.hpp"
+#include "sockcalc/socket/datagram_socket.hpp"
 #include "support/datagrams.hpp"
 #include "support/process.hpp"
 
@@ -66,7 +66,7 @@ constexpr int kQuietMs = 100;
 // The reply the spec asks for, from the library's own pure handler (all bytes held).
 Datagram expected_reply(const Datagram& request) {
   std::array<std::byte, wire::kRecvBufferSize> out{};
-  const Answer a = answer(request, request.size(), out);
+  const protocol::Answer a = protocol::answer(request, request.size(), out);
   return Datagram(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(a.size));
 }
 

@@ -12,8 +12,8 @@
 #include <optional>
 #include <string>
 
-#include "address/address.hpp"
-#include "socket/datagram_socket.hpp"
+#include "sockcalc/address/address.hpp"
+#include "sockcalc/socket/datagram_socket.hpp"
 #include "support/process.hpp"
 
 namespace sockcalc {

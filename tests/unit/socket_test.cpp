@@ -22,9 +22,9 @@
 #include <system_error>
 #include <vector>
 
-#include "address/address.hpp"
-#include "protocol/wire.hpp"
-#include "socket/datagram_socket.hpp"
+#include "sockcalc/address/address.hpp"
+#include "sockcalc/protocol/wire.hpp"
+#include "sockcalc/socket/datagram_socket.hpp"
 #include "support/process.hpp"
 
 namespace sockcalc {

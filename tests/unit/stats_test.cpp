@@ -3,7 +3,7 @@
 // protocol/codec (internal to tests/).
 // The counters by cause are sized, indexed and named from the enum itself: every value has one
 // counter and one name, and each reaches only its own. Single-threaded.
-#include "server/stats.hpp"
+#include "sockcalc/server/stats.hpp"
 
 #include <gtest/gtest.h>
 
@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "protocol/codec.hpp"
+#include "sockcalc/protocol/codec.hpp"
 
 namespace sockcalc::server {
 namespace {

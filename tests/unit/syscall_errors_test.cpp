@@ -25,13 +25,13 @@
 #include <thread>
 #include <vector>
 
-#include "address/address.hpp"
-#include "client/client.hpp"
-#include "protocol/codec.hpp"
-#include "server/batch_io.hpp"
-#include "server/engine.hpp"
-#include "socket/datagram_socket.hpp"
-#include "socket/sys.hpp"
+#include "sockcalc/address/address.hpp"
+#include "sockcalc/client/client.hpp"
+#include "sockcalc/protocol/codec.hpp"
+#include "sockcalc/server/batch_io.hpp"
+#include "sockcalc/server/engine.hpp"
+#include "sockcalc/socket/datagram_socket.hpp"
+#include "sockcalc/socket/sys.hpp"
 #include "support/datagrams.hpp"
 #include "support/syscall_fake.hpp"
 

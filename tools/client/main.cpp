@@ -10,11 +10,11 @@
 #include <string>
 #include <vector>
 
-#include "capture/pcap_writer.hpp"
 #include "cli.hpp"
-#include "client/client.hpp"
-#include "core/hex.hpp"
-#include "protocol/describe.hpp"
+#include "sockcalc/capture/pcap_writer.hpp"
+#include "sockcalc/client/client.hpp"
+#include "sockcalc/core/hex.hpp"
+#include "sockcalc/protocol/describe.hpp"
 #include "trace.hpp"
 
 namespace {

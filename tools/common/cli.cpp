@@ -14,10 +14,10 @@
 #include <system_error>
 
 #include "checked_stdout.hpp"
-#include "core/decimal.hpp"
-#include "core/result.hpp"
 #include "log.hpp"
-#include "version.hpp"
+#include "sockcalc/core/decimal.hpp"
+#include "sockcalc/core/result.hpp"
+#include "sockcalc/version.hpp"
 
 namespace sockcalc::cli {
 namespace {

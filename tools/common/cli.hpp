@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "address/address.hpp"
+#include "sockcalc/address/address.hpp"
 
 namespace sockcalc::cli {
 

@@ -12,7 +12,7 @@
 #include <string>
 
 #include "cli.hpp"
-#include "core/decimal.hpp"
+#include "sockcalc/core/decimal.hpp"
 
 namespace sockcalc::cli {
 namespace {

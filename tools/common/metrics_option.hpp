@@ -9,8 +9,8 @@
 #include <string_view>
 #include <vector>
 
-#include "address/address.hpp"
-#include "metrics/http_endpoint.hpp"
+#include "sockcalc/address/address.hpp"
+#include "sockcalc/metrics/http_endpoint.hpp"
 
 namespace sockcalc::cli {
 

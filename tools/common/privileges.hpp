@@ -9,7 +9,7 @@
 #include <optional>
 #include <string>
 
-#include "core/result.hpp"
+#include "sockcalc/core/result.hpp"
 
 namespace sockcalc::cli {
 

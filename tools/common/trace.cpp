@@ -2,7 +2,7 @@
 // tools/common/trace.cpp -- implementation of tools/common/trace.hpp.
 #include "trace.hpp"
 
-#include "core/hex.hpp"
+#include "sockcalc/core/hex.hpp"
 
 namespace sockcalc::cli {
 

@@ -9,8 +9,8 @@
 #include <string>
 #include <string_view>
 
-#include "address/address.hpp"
-#include "protocol/codec.hpp"
+#include "sockcalc/address/address.hpp"
+#include "sockcalc/protocol/codec.hpp"
 
 namespace sockcalc::cli {
 

@@ -14,9 +14,9 @@
 #include <vector>
 
 #include "cli.hpp"
-#include "conformance/checks.hpp"
-#include "conformance/client_checks.hpp"
-#include "conformance/report.hpp"
+#include "sockcalc/conformance/checks.hpp"
+#include "sockcalc/conformance/client_checks.hpp"
+#include "sockcalc/conformance/report.hpp"
 
 namespace {
 

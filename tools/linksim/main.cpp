@@ -17,13 +17,13 @@
 #include <string>
 #include <vector>
 
-#include "capture/pcap_writer.hpp"
 #include "cli.hpp"
-#include "linksim/relay.hpp"
 #include "log.hpp"
-#include "metrics/tool_metrics.hpp"
 #include "metrics_option.hpp"
-#include "protocol/describe.hpp"
+#include "sockcalc/capture/pcap_writer.hpp"
+#include "sockcalc/linksim/relay.hpp"
+#include "sockcalc/metrics/tool_metrics.hpp"
+#include "sockcalc/protocol/describe.hpp"
 #include "trace.hpp"
 
 namespace {

@@ -17,10 +17,10 @@
 #include <vector>
 
 #include "cli.hpp"
-#include "loadgen/generator.hpp"
-#include "loadgen/report.hpp"
-#include "metrics/tool_metrics.hpp"
 #include "metrics_option.hpp"
+#include "sockcalc/loadgen/generator.hpp"
+#include "sockcalc/loadgen/report.hpp"
+#include "sockcalc/metrics/tool_metrics.hpp"
 
 namespace {
 

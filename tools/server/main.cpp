@@ -16,18 +16,18 @@
 #include <string>
 #include <vector>
 
-#include "capture/pcap_writer.hpp"
 #include "cli.hpp"
-#include "core/cpus.hpp"
 #include "log.hpp"
-#include "metrics/server_metrics.hpp"
 #include "metrics_option.hpp"
 #include "privileges.hpp"
-#include "protocol/describe.hpp"
-#include "server/engine.hpp"
-#include "socket/activation.hpp"
+#include "sockcalc/capture/pcap_writer.hpp"
+#include "sockcalc/core/cpus.hpp"
+#include "sockcalc/metrics/server_metrics.hpp"
+#include "sockcalc/protocol/describe.hpp"
+#include "sockcalc/server/engine.hpp"
+#include "sockcalc/socket/activation.hpp"
+#include "sockcalc/version.hpp"
 #include "trace.hpp"
-#include "version.hpp"
 
 namespace {
 

@@ -3,7 +3,7 @@
 -- Dissects the calc protocol over UDP and in sockcalc's Unix-domain captures (LINKTYPE_USER0).
 -- Runs in Wireshark's dissection thread; its state is reset by calc.init on each new capture.
 
--- wire constants begin: the values of src/protocol/wire.hpp, as literals;
+-- wire constants begin: the values of src/protocol/include/sockcalc/protocol/wire.hpp, as literals;
 -- tests/capture/wire_constants_test.cpp fails when the two files differ.
 local wire = {
   kHeaderSize = 1,
@@ -32,7 +32,7 @@ local wire = {
 }
 -- wire constants end
 
--- The sockcalc-unix capture encapsulation (src/capture/pcap_writer.hpp).
+-- The sockcalc-unix capture encapsulation (src/capture/include/sockcalc/capture/pcap_writer.hpp).
 local kUnixEncapVersion = 1
 local kUnixEncapFixedSize = 6
 local kMaxUint32 = 4294967295
