@@ -2,6 +2,7 @@
 // tests/support/syscall_fake.cpp -- implementation of support/syscall_fake.hpp.
 #include "support/syscall_fake.hpp"
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -10,19 +11,30 @@
 namespace sockcalc::testing {
 namespace {
 
-SyscallFake* active = nullptr;  // set and cleared on the test's thread, before and after use
+// The fake in place, set and cleared on the test's thread. Other threads (a server's workers in
+// the same process) keep calling through the table while it is installed and removed: each call
+// counts itself in `in_flight` before it reads `active`, and the destructor waits for that count
+// to fall to zero after clearing `active`, so no thread reads a fake that is gone.
+std::atomic<SyscallFake*> active{nullptr};
+std::atomic<int> in_flight{0};
 
 // Runs `hook` when the fake targets this thread and has one, else the kernel's `call`; records
-// what a targeted call returned, leaving errno as the call set it.
+// what a targeted call returned, leaving errno as the call set it. A thread the fake does not
+// target leaves the count before its kernel call, which may block.
 template <typename Hook, typename Kernel, typename... Args>
 auto dispatch(const char* name, Hook SyscallFake::*hook, Kernel kernel, std::size_t count,
               int timeout_ms, Args... args) {
-  SyscallFake& fake = *active;
-  if (!fake.targets()) return kernel(args...);
-  const auto& h = fake.*hook;
+  in_flight.fetch_add(1, std::memory_order_acq_rel);
+  SyscallFake* fake = active.load(std::memory_order_acquire);
+  if (fake == nullptr || !fake->targets()) {
+    in_flight.fetch_sub(1, std::memory_order_acq_rel);
+    return kernel(args...);
+  }
+  const auto& h = fake->*hook;
   const auto result = h ? h(args...) : kernel(args...);
   const int saved = errno;
-  fake.record({name, static_cast<long>(result), result < 0 ? saved : 0, count, timeout_ms});
+  fake->record({name, static_cast<long>(result), result < 0 ? saved : 0, count, timeout_ms});
+  in_flight.fetch_sub(1, std::memory_order_acq_rel);
   errno = saved;
   return result;
 }
@@ -54,11 +66,11 @@ int fake_fcntl(int fd, int command, int argument) {
 }  // namespace
 
 SyscallFake::SyscallFake(Target target) : target_(target), owner_(std::this_thread::get_id()) {
-  if (active != nullptr) {
+  if (active.load() != nullptr) {
     std::fprintf(stderr, "FATAL: two SyscallFake objects at once\n");
     std::abort();
   }
-  active = this;
+  active.store(this, std::memory_order_release);
   table_ = sys::kernel();
   table_.sendmmsg = fake_sendmmsg;
   table_.recvmmsg = fake_recvmmsg;
@@ -71,7 +83,9 @@ SyscallFake::SyscallFake(Target target) : target_(target), owner_(std::this_thre
 
 SyscallFake::~SyscallFake() {
   sys::install(previous_);
-  active = nullptr;
+  active.store(nullptr, std::memory_order_release);
+  // A targeted call in progress on another thread finishes with this fake still alive.
+  while (in_flight.load(std::memory_order_acquire) != 0) std::this_thread::yield();
 }
 
 bool SyscallFake::targets() const {
