@@ -2,24 +2,28 @@
 # A thin layer over CMake presets (CMakePresets.json). `make help` lists the targets.
 PRESET   ?= default
 JOBS     ?= $(shell nproc)
-PROGRAMS := server client linksim loadgen conformance
+PROGRAMS := server client linksim loadgen conformance healthcheck msc
 
 # Debian packages each job needs; scripts/ensure-packages.sh installs the missing ones (as root;
 # SKIP_DEPS=1 skips it, for packagers and other distributions). `make` and `make demo` need only
-# a compiler, CMake and nlohmann-json (header-only: loadgen's and conformance's --json); the
+# a compiler, CMake and nlohmann-json (header-only: loadgen's and conformance's --json), and,
+# for healthcheck, libnftables, libmnl and libnetfilter-conntrack found with pkg-config; the
 # tests need GoogleTest.
-BUILD_PACKAGES := cmake g++ make nlohmann-json3-dev
+BUILD_PACKAGES := cmake g++ make nlohmann-json3-dev pkg-config libnftables-dev libmnl-dev \
+                  libnetfilter-conntrack-dev
 TEST_PACKAGES := $(BUILD_PACKAGES) libgtest-dev libgmock-dev
 # man pages (help2man), the .deb's dependencies (dpkg-shlibdeps of dpkg-dev, which uses file).
 PACKAGE_PACKAGES := $(TEST_PACKAGES) help2man dpkg-dev file
 # make deb (scripts/build-deb.sh): debhelper's build, lintian, hardening-check (devscripts);
 # the package test (tests/install) builds programs against libsockcalc-dev with pkg-config.
 DEB_PACKAGES := cmake g++ make nlohmann-json3-dev help2man dpkg-dev debhelper lintian devscripts \
-                pkg-config
+                pkg-config libnftables-dev libmnl-dev libnetfilter-conntrack-dev
 CHECK_PACKAGES := $(PACKAGE_PACKAGES) $(DEB_PACKAGES) clang-format clang-14 libclang-rt-14-dev \
                   tshark sockperf nginx libnginx-mod-stream iproute2 bash-completion \
-                  prometheus curl \
-                  podman libyaml-cpp-dev
+                  prometheus curl nftables procps mscgen \
+                  podman libyaml-cpp-dev chromium libxml2-utils
+# make demo and make diagram render a time-sequence diagram with mscgen (docs/DIAGRAMS.md).
+DEMO_PACKAGES := $(BUILD_PACKAGES) mscgen
 # make image (scripts/build-image.sh): the static programs and podman to build the image; make
 # check builds it too (tests/deploy), and parses deploy/kubernetes with yaml-cpp.
 IMAGE_PACKAGES := $(BUILD_PACKAGES) podman
@@ -34,6 +38,10 @@ FUZZ_SECONDS   ?= 60
 BENCH_PACKAGES := libbenchmark-dev sockperf python3 python3-matplotlib
 BENCH_QUICK    ?=
 BENCH_ARGS     ?=
+# make bench-scaling (docs/SCALING.md): the scale-out lab (deploy/scaleout/topology.sh, as
+# root) and bench/scaling.py; SCALING_ARGS for bench/scaling.py (--quick: a smoke run).
+SCALING_PACKAGES := iproute2 nftables procps nginx libnginx-mod-stream python3
+SCALING_ARGS   ?=
 # An interpreter that imports matplotlib: Debian's python3-matplotlib serves /usr/bin/python3,
 # which another python3 earlier on PATH (pyenv, a venv) may not see.
 BENCH_PYTHON   ?= $(firstword $(foreach p,python3 /usr/bin/python3,$(if $(shell $(p) -c \
@@ -44,7 +52,7 @@ SOURCES = $(shell git ls-files -co --exclude-standard '*.cpp' '*.hpp' 2>/dev/nul
             find src tools tests examples bench -name '*.cpp' -o -name '*.hpp')
 ENSURE  = $(if $(filter 1 yes true,$(SKIP_DEPS)),@true,@scripts/ensure-packages.sh)
 
-.PHONY: all build build-all demo check test test-asan test-tsan fuzz format format-check deps \
+.PHONY: all build build-all demo diagram check test test-asan test-tsan fuzz format format-check deps \
         test-deps check-deps package-deps deb-deps image image-deps install install-built uninstall \
         deb clean help
 
@@ -52,15 +60,19 @@ all: build
 
 # The times are measured on a 2-core machine from a fresh clone (README, "Two commands").
 help:
-	@echo "make              build the five programs at the root: ./server ./client ./linksim"
-	@echo "                  ./loadgen ./conformance (preset $(PRESET); about 1 min 30 s)"
-	@echo "make demo         build, start servers on loopback, run the course's calls, stop"
+	@echo "make              build the programs at the root: ./server ./client ./linksim"
+	@echo "                  ./loadgen ./conformance ./healthcheck ./msc (preset $(PRESET))"
+	@echo "make demo         build, start servers on loopback, run the course's calls, stop;"
+	@echo "                  draw a call through a lossy link (build/demo/lossy-link.svg)"
+	@echo "make diagram      redraw docs/lossy-link.svg, the README's diagram, from a real run"
 	@echo "make check        every test: format and licence check, the optimised, ASan+UBSan"
 	@echo "                  and TSan builds, 10 s of fuzzing (about 22 min)"
 	@echo "make test         build everything and run the tests of the optimised build only"
 	@echo "make test-asan    the same in the ASan+UBSan build; make test-tsan: ThreadSanitizer"
 	@echo "make fuzz         run the libFuzzer target for FUZZ_SECONDS (default 60)"
 	@echo "make bench        benchmark against sockperf, about 7 min (BENCH_QUICK=1: 30 s)"
+	@echo "make bench-scaling  as root: direct, nginx, nftables and ECMP side by side in the"
+	@echo "                  scale-out lab, about 1 min (docs/SCALING.md)"
 	@echo "make install      install under PREFIX (default /usr/local; DESTDIR honoured)"
 	@echo "make uninstall    remove what make install installed"
 	@echo "make deb          build the Debian packages sockcalc, libsockcalc-dev into build/deb/"
@@ -129,9 +141,15 @@ image: image-deps
 	@scripts/build-image.sh build/static/bin
 
 demo: build
+	$(ENSURE) $(DEMO_PACKAGES)
 	@scripts/demo.sh
 
-.PHONY: bench bench-deps
+# The README's time-sequence diagram, drawn by a real run (scripts/lossy-link.sh).
+diagram: build
+	$(ENSURE) $(DEMO_PACKAGES)
+	@scripts/lossy-link.sh docs
+
+.PHONY: bench bench-deps bench-scaling
 bench-deps:
 	$(ENSURE) $(BUILD_PACKAGES) $(BENCH_PACKAGES)
 
@@ -141,6 +159,13 @@ bench: bench-deps
 	@cmake --build --preset $(PRESET) -j $(JOBS)
 	@$(BENCH_PYTHON) bench/run.py --bin-dir build/$(PRESET)/bin \
 	  $(if $(filter 1 yes true,$(BENCH_QUICK)),--quick) $(BENCH_ARGS)
+
+# The scale-out benchmark needs only the server and loadgen of the optimised build.
+bench-scaling:
+	$(ENSURE) $(BUILD_PACKAGES) $(SCALING_PACKAGES)
+	@cmake --preset $(PRESET) >/dev/null
+	@cmake --build --preset $(PRESET) -j $(JOBS) --target server loadgen
+	@python3 bench/scaling.py --bin-dir build/$(PRESET)/bin $(SCALING_ARGS)
 
 test: test-deps build-all
 	ctest --preset $(PRESET) -j $(JOBS)

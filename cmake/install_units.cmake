@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # cmake/install_units.cmake -- run by `cmake --install` (install(CODE) in cmake/install.cmake),
 # with CMAKE_INSTALL_PREFIX the prefix of this install and the SOCKCALC_* variables that code
-# sets: installs deploy/systemd's two units, ExecStart pointing at this prefix's sockcalc-server.
+# sets: installs deploy/systemd's three units, each ExecStart pointing at this prefix's program.
 # Where (docs/INSTALL.md):
 #   SOCKCALC_SYSTEMD_UNIT_DIR set  -> there (a relative path is under the prefix);
 #   prefix /usr                    -> SOCKCALC_SYSTEM_UNIT_DIR: systemd's directory for packaged
@@ -24,9 +24,14 @@ else()
   set(unit_dir "${prefix}/${SOCKCALC_INSTALL_DATADIR}/sockcalc/systemd")
 endif()
 
-file(READ "${SOCKCALC_UNIT_SOURCE_DIR}/sockcalc.service" unit)
-string(REPLACE "ExecStart=/usr/bin/" "ExecStart=${prefix}/${SOCKCALC_INSTALL_BINDIR}/" unit
-       "${unit}")
-file(WRITE "${SOCKCALC_UNIT_WORK_DIR}/sockcalc.service" "${unit}")
+# The services start this prefix's programs: the server's, and the health checker's
+# (docs/SCALING.md), which is not socket-activated.
+foreach(service sockcalc.service sockcalc-healthcheck.service)
+  file(READ "${SOCKCALC_UNIT_SOURCE_DIR}/${service}" unit)
+  string(REPLACE "ExecStart=/usr/bin/" "ExecStart=${prefix}/${SOCKCALC_INSTALL_BINDIR}/" unit
+         "${unit}")
+  file(WRITE "${SOCKCALC_UNIT_WORK_DIR}/${service}" "${unit}")
+endforeach()
 file(INSTALL DESTINATION "${unit_dir}" TYPE FILE
-     FILES "${SOCKCALC_UNIT_SOURCE_DIR}/sockcalc.socket" "${SOCKCALC_UNIT_WORK_DIR}/sockcalc.service")
+     FILES "${SOCKCALC_UNIT_SOURCE_DIR}/sockcalc.socket" "${SOCKCALC_UNIT_WORK_DIR}/sockcalc.service"
+           "${SOCKCALC_UNIT_WORK_DIR}/sockcalc-healthcheck.service")

@@ -34,7 +34,8 @@ if [[ "$(git -C "$root" rev-parse --show-toplevel 2>/dev/null)" == "$root" ]]; t
     tar --null -T - -cf -) | tar -xf - -C "$src"
 else
   (cd "$root" && tar --exclude=./build --exclude=./.git --exclude=./server --exclude=./client \
-    --exclude=./linksim --exclude=./loadgen --exclude=./conformance -cf - .) | tar -xf - -C "$src"
+    --exclude=./linksim --exclude=./loadgen --exclude=./conformance --exclude=./healthcheck \
+    -cf - .) | tar -xf - -C "$src"
 fi
 
 log=$out/dpkg-buildpackage.log

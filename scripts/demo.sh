@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # demo.sh -- the course's calls against real servers on loopback (run by `make demo`).
 # Starts three servers (IPv6 loopback, IPv4 loopback, a Unix socket) on free ports, runs
-# the calls, shows what each prints and its exit status, and stops the servers by pid.
+# the calls, shows what each prints and its exit status, and stops the servers by pid; then
+# draws a call through linksim at 30 % loss (scripts/lossy-link.sh, into build/demo/).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -70,3 +71,8 @@ echo "# Stopping the servers (SIGTERM); each prints its counters"
 for pid in "${pids[@]}"; do kill "$pid"; wait "$pid"; done
 pids=()
 cat "$work/v6.log" "$work/v4.log" "$work/unix.log" | grep -v 'listening on'
+echo
+
+echo "# A call through a lossy link (linksim, 30 % loss each way), drawn as a time-sequence"
+echo "# diagram from the programs' --msc files (docs/DIAGRAMS.md)"
+scripts/lossy-link.sh build/demo

@@ -24,7 +24,7 @@ marker_of() {
     *.cpp | *.hpp | *.hpp.in) echo "//" ;;
     *.lua) echo "--" ;;
     CMakeLists.txt | */CMakeLists.txt | *.cmake | *.cmake.in | Makefile | *.sh | *.py | *.bash.in | \
-      *.conf.in | *.pc.in | .ci/run | debian/rules | deploy/systemd/* | deploy/prometheus/* | .clang-format | .gitignore | \
+      *.conf.in | *.nft.in | *.pc.in | .ci/run | debian/rules | deploy/systemd/* | deploy/prometheus/* | .clang-format | .gitignore | \
       Containerfile | *.yaml | *.yml)
       echo "#" ;;
   esac

@@ -18,6 +18,8 @@
 #include <utility>
 #include <vector>
 
+#include "sockcalc/core/unique_fd.hpp"
+
 namespace sockcalc::capture {
 namespace {
 
@@ -113,28 +115,24 @@ struct PcapWriter::State {
   std::mutex mutex;
   std::string path;
   Link link = Link::ip;
-  int fd = -1;
+  UniqueFd fd;
   bool failed = false;
   std::uint64_t records = 0;
   off_t whole = 0;  // bytes of the file header and whole records written so far
   std::uint16_t ipv4_id = 0;
   std::vector<std::byte> buffer;  // the record being built; reused
 
-  ~State() {
-    if (fd >= 0) ::close(fd);
-  }
-
   Status write_all(const std::vector<std::byte>& bytes) {
     std::size_t done = 0;
     while (done < bytes.size()) {
-      const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+      const ssize_t n = ::write(fd.get(), bytes.data() + done, bytes.size() - done);
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) {
         const int error = errno;
         failed = true;
         // A record cut short (a disk full midway) would make readers reject the whole file:
         // cut it back to its last whole record where the file allows (not a pipe).
-        if (done > 0) (void)::ftruncate(fd, whole);
+        if (done > 0) (void)::ftruncate(fd.get(), whole);
         return errno_error(error, "cannot write pcap file " + path);
       }
       done += static_cast<std::size_t>(n);
@@ -215,7 +213,7 @@ struct PcapWriter::State {
   Status write(const Address& from, const Address& to, Bytes held, std::size_t wire_length,
                std::chrono::system_clock::time_point when) {
     wire_length = std::max(wire_length, held.size());
-    if (fd < 0 || failed) return fail(EBADF, "a record");
+    if (!fd.valid() || failed) return fail(EBADF, "a record");
     const bool want_unix = link == Link::unix_domain;
     auto fits = [want_unix](const Address& a) {
       return want_unix ? a.is_unix() : (a.family() == AF_INET || a.family() == AF_INET6);
@@ -266,8 +264,8 @@ Result<PcapWriter> PcapWriter::open(const std::string& path, Link link) {
   auto s = std::make_unique<State>();
   s->path = path;
   s->link = link;
-  s->fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (s->fd < 0) return errno_error(errno, "cannot open pcap file " + path);
+  s->fd.reset(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (!s->fd.valid()) return errno_error(errno, "cannot open pcap file " + path);
   std::vector<std::byte> header;
   put_host(header, kPcapMagic);
   put_host(header, kPcapVersionMajor);
@@ -295,9 +293,10 @@ Status PcapWriter::write_truncated(const Address& from, const Address& to,
 
 Status PcapWriter::close() {
   const std::lock_guard lock(s_->mutex);
-  if (s_->fd < 0) return Ok{};
-  // close(2) is not retried on EINTR: on Linux the descriptor is gone either way.
-  const int rc = ::close(std::exchange(s_->fd, -1));
+  if (!s_->fd.valid()) return Ok{};
+  // close(2) is not retried on EINTR: on Linux the descriptor is gone either way. Closed here,
+  // not by UniqueFd, whose destructor cannot report the error a full disk gives at close.
+  const int rc = ::close(s_->fd.release());
   if (rc != 0) return errno_error(errno, "cannot close pcap file " + s_->path);
   return Ok{};
 }

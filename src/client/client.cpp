@@ -6,6 +6,8 @@
 #include <array>
 #include <cerrno>
 
+#include "sockcalc/core/deadline.hpp"
+
 namespace sockcalc::client {
 namespace {
 
@@ -14,11 +16,6 @@ using Clock = std::chrono::steady_clock;
 // Large enough for any reply a broken server may send (a UDP datagram is at most 64 KiB), so
 // that an oversized reply is judged on all of its bytes.
 constexpr std::size_t kReplyBufferSize = 65536;
-
-int remaining_ms(Clock::time_point deadline) {
-  const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
-  return left.count() > 0 ? static_cast<int>(left.count()) : 0;
-}
 
 std::chrono::milliseconds next_wait(std::chrono::milliseconds wait, const CallOptions& options) {
   const auto grown = static_cast<std::chrono::milliseconds::rep>(static_cast<double>(wait.count()) *

@@ -12,10 +12,10 @@
 #include <optional>
 
 #include "sockcalc/address/address.hpp"
-#include "sockcalc/conformance/child.hpp"
 #include "sockcalc/conformance/judge.hpp"
 #include "sockcalc/conformance/probe.hpp"
 #include "sockcalc/core/hex.hpp"
+#include "sockcalc/process/child.hpp"
 #include "sockcalc/protocol/wire.hpp"
 #include "sockcalc/socket/datagram_socket.hpp"
 
@@ -32,8 +32,21 @@ using Bytes = std::vector<std::byte>;
 constexpr int kSliceMs = 10;
 // After the client ended, its pipes are read for at most this long.
 constexpr milliseconds kDrain{500};
+// Output kept per stream; more is read and dropped, so a chatty client cannot fill memory.
+constexpr std::size_t kMaxOutput = 64 * 1024;
 // Large enough for any datagram a client may send.
 constexpr std::size_t kReceiveBuffer = 65536;
+
+// How the client's run ended, for the report.
+void record_end(const ChildProcess& child, ClientRun& run) {
+  if (const auto& e = child.exit()) {
+    run.exited = e->exited;
+    if (e->exited) run.exit_code = e->code;
+    run.signal = e->signal;
+  }
+  run.out = child.out();
+  run.err = child.err();
+}
 
 Bytes success_bytes(std::uint32_t value, Format format) {
   return protocol::encoded_success_reply(value, format);
@@ -186,9 +199,14 @@ Result<CheckOutcome> run_check(const ClientCheck& c, const std::vector<std::stri
   // No server: the port was free a moment ago and nothing listens there any more.
   if (c.no_server) socket = DatagramSocket();
 
-  auto started = Child::start(client_argv(command, c.request, options.host, where->port()));
+  ClientRun run;
+  run.argv = client_argv(command, c.request, options.host, where->port());
+  auto started = ChildProcess::start(
+      run.argv,
+      ChildOptions{.search_path = true, .starter = options.starter, .output_limit = kMaxOutput});
   if (!started) return started.error();
-  Child child = std::move(*started);
+  ChildProcess child = std::move(*started);
+  run.started = true;
   Session session(c, outcome);
   const auto deadline = Clock::now() + options.timeout;
   while (!child.ended()) {
@@ -201,10 +219,14 @@ Result<CheckOutcome> run_check(const ClientCheck& c, const std::vector<std::stri
     if (socket.valid()) session.serve(socket, true);
     child.update();
   }
-  if (!child.ended()) child.kill();
+  if (!child.ended()) {
+    run.timed_out = true;
+    child.kill();
+  }
   child.drain(Clock::now() + kDrain);
   if (socket.valid()) session.serve(socket, false);  // what came last, unanswered
-  outcome.client = child.run();
+  record_end(child, run);
+  outcome.client = std::move(run);
   judge_run(c, session, outcome);
   return outcome;
 }

@@ -14,11 +14,6 @@ constexpr std::size_t kReceiveBuffer = 65536;
 
 }  // namespace
 
-int remaining_ms(Clock::time_point deadline) {
-  const auto left = std::chrono::ceil<milliseconds>(deadline - Clock::now()).count();
-  return left > 0 ? static_cast<int>(std::min<long long>(left, 3'600'000)) : 0;
-}
-
 Result<Probe> Probe::open(const Address& target) {
   auto s = DatagramSocket::connect(target);
   if (!s) return s.error();

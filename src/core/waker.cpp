@@ -7,7 +7,6 @@
 
 #include <cerrno>
 #include <cstdint>
-#include <utility>
 
 namespace sockcalc {
 
@@ -17,22 +16,16 @@ Result<Waker> Waker::create() {
   return Waker(fd);
 }
 
-Waker::Waker(Waker&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-
-Waker::~Waker() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
 void Waker::notify() const {
   const std::uint64_t one = 1;
   // The counter saturates long before it could fail; a failed write would only mean the fd is
   // already readable, which is all notify() promises.
-  [[maybe_unused]] const ssize_t n = ::write(fd_, &one, sizeof one);
+  [[maybe_unused]] const ssize_t n = ::write(fd_.get(), &one, sizeof one);
 }
 
 void Waker::drain() const {
   std::uint64_t value = 0;
-  [[maybe_unused]] const ssize_t n = ::read(fd_, &value, sizeof value);
+  [[maybe_unused]] const ssize_t n = ::read(fd_.get(), &value, sizeof value);
 }
 
 }  // namespace sockcalc

@@ -13,7 +13,8 @@
 #include <optional>
 #include <utility>
 
-#include "sockcalc/core/waker.hpp"
+#include "sockcalc/core/deadline.hpp"
+#include "sockcalc/event/event_loop.hpp"
 #include "sockcalc/linksim/flow_table.hpp"
 #include "sockcalc/linksim/timer_heap.hpp"
 #include "sockcalc/protocol/wire.hpp"
@@ -21,10 +22,6 @@
 
 namespace sockcalc::linksim {
 namespace {
-
-// Poller tokens of the two fixed fds; flows use their ids, which count up from 1.
-constexpr std::uint64_t kWakerToken = UINT64_MAX;
-constexpr std::uint64_t kListenToken = UINT64_MAX - 1;
 
 // Datagrams read from one socket per wake-up, so that one busy socket cannot starve the others,
 // the timers or a stop request.
@@ -49,10 +46,7 @@ struct HoldTimer {
 };
 
 int timeout_ms(std::optional<Clock::time_point> due, Clock::time_point now) {
-  if (!due) return -1;
-  // Rounded up: waking before the deadline would only spin.
-  const auto ms = std::chrono::ceil<std::chrono::milliseconds>(*due - now).count();
-  return ms <= 0 ? 0 : static_cast<int>(std::min<std::int64_t>(ms, INT_MAX));
+  return due ? remaining_ms(*due, now) : -1;
 }
 
 std::optional<Clock::time_point> earliest(std::optional<Clock::time_point> a,
@@ -65,14 +59,13 @@ std::optional<Clock::time_point> earliest(std::optional<Clock::time_point> a,
 }  // namespace
 
 struct Relay::State {
-  State(RelayOptions o, std::vector<FaultDecider> d, DatagramSocket l, Address a, Waker w,
-        std::unique_ptr<Poller> p)
+  State(RelayOptions o, std::vector<FaultDecider> d, DatagramSocket l, Address a,
+        event::EventLoop lp)
       : options(std::move(o)),
         deciders(std::move(d)),
         listen(std::move(l)),
         local(std::move(a)),
-        waker(std::move(w)),
-        poller(std::move(p)),
+        loop(std::move(lp)),
         flows(options.max_flows),
         buffer(kBufferSize) {}
 
@@ -98,17 +91,16 @@ struct Relay::State {
     if (options.log) options.log(line);
   }
   void report_wire(const Address& from, const Address& to, protocol::Bytes bytes,
-                   std::size_t wire_length) const {
-    if (options.wire) options.wire(WireRecord{from, to, bytes, wire_length});
+                   std::size_t wire_length, bool received) const {
+    if (options.wire) options.wire(WireRecord{from, to, bytes, wire_length, received});
   }
 
   RelayOptions options;
   std::vector<FaultDecider> deciders;  // indexed by as_index(Direction)
   DatagramSocket listen;
   Address local;
-  Waker waker;
+  event::EventLoop loop;  // its waker ends a wait for stop and snapshot requests
   std::atomic<bool> stop{false};
-  std::unique_ptr<Poller> poller;
   FlowTable flows;
   TimerHeap<Pending> delayed;
   TimerHeap<HoldTimer> holds;
@@ -124,7 +116,6 @@ struct Relay::State {
   std::size_t held_bytes = 0;
   std::uint64_t next_generation = 1;
   std::vector<std::byte> buffer;
-  std::vector<std::uint64_t> ready;
 };
 
 Result<Relay> Relay::create(RelayOptions options) {
@@ -149,14 +140,18 @@ Result<Relay> Relay::create(RelayOptions options) {
   if (is_wildcard(*local)) {
     if (auto st = listen->receive_destinations(); !st) return st.error();
   }
-  auto waker = Waker::create();
-  if (!waker) return waker.error();
-  auto poller = Poller::create(options.poller);
-  if (!poller) return poller.error();
-  if (auto st = (*poller)->add(listen->fd(), kListenToken); !st) return st.error();
-  if (auto st = (*poller)->add(waker->fd(), kWakerToken); !st) return st.error();
-  return Relay(std::make_unique<State>(std::move(options), std::move(deciders), std::move(*listen),
-                                       std::move(*local), std::move(*waker), std::move(*poller)));
+  auto loop = event::EventLoop::create(options.poller);
+  if (!loop) return loop.error();
+  auto state = std::make_unique<State>(std::move(options), std::move(deciders), std::move(*listen),
+                                       std::move(*local), std::move(*loop));
+  // The State stays where it is (on the heap) for as long as the loop calls its handlers.
+  State* s = state.get();
+  if (auto st = s->loop.watch(s->listen.fd(), event::Interest::read,
+                              [s](event::Ready) { s->read_clients(s->options.clock()); });
+      !st) {
+    return st.error();
+  }
+  return Relay(std::move(state));
 }
 
 Relay::Relay(std::unique_ptr<State> state) : s_(std::move(state)) {}
@@ -167,7 +162,7 @@ Status Relay::run() { return s_->run(); }
 
 void Relay::request_stop() {
   s_->stop.store(true, std::memory_order_relaxed);
-  s_->waker.notify();
+  s_->loop.waker().notify();
 }
 
 const Address& Relay::local_address() const { return s_->local; }
@@ -177,22 +172,11 @@ const RelayStats& Relay::stats() const { return s_->stats; }
 
 Status Relay::State::run() {
   while (!stop.load(std::memory_order_relaxed)) {
-    ready.clear();
-    if (auto st = poller->wait(timeout_ms(next_deadline(), options.clock()), ready); !st) {
-      return st;
-    }
     // What fell due while the loop waited goes first: a datagram arriving after its flow's
     // idle deadline opens a new flow, whichever of the two the wait reported first.
-    fire_timers(options.clock());
-    for (const std::uint64_t token : ready) {
-      if (token == kWakerToken) {
-        waker.drain();
-      } else if (token == kListenToken) {
-        read_clients(options.clock());
-      } else {
-        read_server(token, options.clock());
-      }
-    }
+    const Status st = loop.run_once(timeout_ms(next_deadline(), options.clock()),
+                                    [this] { fire_timers(options.clock()); });
+    if (!st) return st;
     fire_timers(options.clock());
     publish_if_wanted();
   }
@@ -214,7 +198,7 @@ RelayStats Relay::snapshot(std::chrono::milliseconds patience) const {
   std::unique_lock lock(st.snapshot_mutex);
   const std::uint64_t asked_at = st.published_turn;
   st.snapshot_wanted.store(true, std::memory_order_relaxed);
-  st.waker.notify();
+  st.loop.waker().notify();
   st.snapshot_taken.wait_for(lock, patience, [&] { return st.published_turn != asked_at; });
   return st.published;
 }
@@ -237,7 +221,8 @@ void Relay::State::read_clients(Clock::time_point now) {
       return;
     }
     const protocol::Bytes bytes(buffer.data(), rx.held);
-    report_wire(peer, asked.empty() ? local : asked.address(local.port()), bytes, rx.wire_length);
+    report_wire(peer, asked.empty() ? local : asked.address(local.port()), bytes, rx.wire_length,
+                true);
     Flow* flow = flows.find(peer);
     if (flow == nullptr) flow = open_flow(peer, now);
     if (flow == nullptr) continue;  // counted as a failed flow
@@ -267,7 +252,7 @@ void Relay::State::read_server(std::uint64_t flow_id, Clock::time_point now) {
     }
     flows.touch(*flow, now);
     const protocol::Bytes bytes(buffer.data(), rx.held);
-    report_wire(options.server, flow->upstream_local, bytes, rx.wire_length);
+    report_wire(options.server, flow->upstream_local, bytes, rx.wire_length, true);
     relay(Direction::reverse, *flow, bytes, rx.wire_length, now);
   }
 }
@@ -362,11 +347,12 @@ void Relay::State::send(Direction dir, std::uint64_t flow_id, const Address& pee
     const ReplySource source = flow != nullptr ? flow->asked : ReplySource{};
     err = listen.send_from(bytes, peer, source);
     if (err == 0) {
-      report_wire(source.empty() ? local : source.address(local.port()), peer, bytes, bytes.size());
+      report_wire(source.empty() ? local : source.address(local.port()), peer, bytes, bytes.size(),
+                  false);
     }
   } else if (const Flow* flow = flows.find_id(flow_id); flow != nullptr) {
     err = flow->upstream.send(bytes);
-    if (err == 0) report_wire(flow->upstream_local, options.server, bytes, bytes.size());
+    if (err == 0) report_wire(flow->upstream_local, options.server, bytes, bytes.size(), false);
   } else {
     ++stats[dir].orphaned;
     return;
@@ -413,7 +399,10 @@ Flow* Relay::State::open_flow(const Address& peer, Clock::time_point now) {
     return nullptr;
   }
   Flow& flow = flows.insert(peer, std::move(*upstream), now);
-  if (auto st = poller->add(flow.upstream.fd(), flow.id); !st) {
+  const std::uint64_t id = flow.id;
+  if (auto st = loop.watch(flow.upstream.fd(), event::Interest::read,
+                           [this, id](event::Ready) { read_server(id, options.clock()); });
+      !st) {
     ++stats.flows.failed;
     log("cannot open a flow for " + peer.to_string() + ": " + st.error().message());
     flows.remove(flow.id);
@@ -440,7 +429,7 @@ void Relay::State::evict_one() {
 }
 
 void Relay::State::close_flow(Flow flow, std::string_view why) {
-  poller->remove(flow.upstream.fd());
+  loop.unwatch(flow.upstream.fd());
   for (Direction d : {Direction::forward, Direction::reverse}) {
     if (auto& held = flow.held[as_index(d)]; held) {
       account_out(held->bytes.size());

@@ -12,6 +12,8 @@
 #include <charconv>
 #include <string>
 
+#include "sockcalc/core/unique_fd.hpp"
+
 namespace sockcalc::loadgen {
 namespace {
 
@@ -60,13 +62,12 @@ std::optional<CpuTimes> parse_proc_stat(std::string_view text, long ticks_per_se
 
 Result<CpuTimes> process_cpu_times(pid_t pid) {
   const std::string path = "/proc/" + std::to_string(pid) + "/stat";
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return errno_error(errno, "cannot open " + path);
+  const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return errno_error(errno, "cannot open " + path);
   // A stat line is a few hundred bytes; 4 KiB always holds it.
   std::array<char, 4096> buffer{};
-  const ssize_t n = ::read(fd, buffer.data(), buffer.size());
+  const ssize_t n = ::read(fd.get(), buffer.data(), buffer.size());
   const int read_errno = errno;
-  ::close(fd);
   if (n < 0) return errno_error(read_errno, "cannot read " + path);
   const auto times = parse_proc_stat(std::string_view(buffer.data(), static_cast<std::size_t>(n)),
                                      sysconf(_SC_CLK_TCK));

@@ -19,6 +19,8 @@
 #include <thread>
 #include <utility>
 
+#include "sockcalc/core/deadline.hpp"
+#include "sockcalc/core/unique_fd.hpp"
 #include "sockcalc/core/waker.hpp"
 
 namespace sockcalc::metrics {
@@ -35,32 +37,10 @@ constexpr std::chrono::milliseconds kLinger{1000};
 // After accept() fails for want of descriptors (EMFILE), the listener rests this long instead
 // of waking poll() at once again: a pending connection keeps it readable.
 constexpr std::chrono::milliseconds kAcceptPause{100};
+// The longest the loop sleeps with no deadline due (only a connection or a stop wakes it).
+constexpr int kMaxPollMs = 60'000;
 // One read: a whole request from a scraper.
 constexpr std::size_t kReadChunk = 4096;
-
-class OwnedFd {
- public:
-  explicit OwnedFd(int fd = -1) : fd_(fd) {}
-  OwnedFd(OwnedFd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-  OwnedFd& operator=(OwnedFd&& o) noexcept {
-    if (this != &o) {
-      reset();
-      fd_ = std::exchange(o.fd_, -1);
-    }
-    return *this;
-  }
-  OwnedFd(const OwnedFd&) = delete;
-  OwnedFd& operator=(const OwnedFd&) = delete;
-  ~OwnedFd() { reset(); }
-  [[nodiscard]] int get() const { return fd_; }
-  void reset() {
-    if (fd_ >= 0) ::close(fd_);  // not retried on EINTR: Linux releases the fd regardless
-    fd_ = -1;
-  }
-
- private:
-  int fd_;
-};
 
 Status set_int_option(int fd, int level, int name, int value, const char* option,
                       const Address& where) {
@@ -70,8 +50,8 @@ Status set_int_option(int fd, int level, int name, int value, const char* option
   return Ok{};
 }
 
-Result<OwnedFd> listen_on(const Address& local) {
-  OwnedFd fd(::socket(local.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+Result<UniqueFd> listen_on(const Address& local) {
+  UniqueFd fd(::socket(local.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (fd.get() < 0) return errno_error(errno, "cannot open a TCP socket for " + local.to_string());
   // A restarted program binds its port again while the last run's connections sit in
   // TIME_WAIT.
@@ -93,7 +73,7 @@ Result<OwnedFd> listen_on(const Address& local) {
 
 struct Connection {
   enum class Phase { reading, writing, lingering };
-  OwnedFd fd;
+  UniqueFd fd;
   Clock::time_point deadline;
   Phase phase = Phase::reading;
   std::string in;
@@ -210,14 +190,14 @@ std::string respond(std::string_view head, const HttpEndpoint::Body& body) {
 }
 
 struct HttpEndpoint::State {
-  State(OwnedFd l, Address a, Waker w, Body b, const EndpointLimits& lim)
+  State(UniqueFd l, Address a, Waker w, Body b, const EndpointLimits& lim)
       : listener(std::move(l)),
         local(std::move(a)),
         waker(std::move(w)),
         body(std::move(b)),
         limits(lim) {}
 
-  OwnedFd listener;
+  UniqueFd listener;
   Address local;
   Waker waker;
   Body body;
@@ -241,10 +221,7 @@ int HttpEndpoint::State::poll_timeout(Clock::time_point now) const {
   for (const Connection& c : connections) next = std::min(next, c.deadline);
   if (accept_resumes > now) next = std::min(next, accept_resumes);
   if (next == Clock::time_point::max()) return -1;
-  if (next <= now) return 0;
-  // Rounded up, so that the loop never wakes a moment early and spins until the deadline.
-  const auto ms = std::chrono::ceil<std::chrono::milliseconds>(next - now).count();
-  return static_cast<int>(std::min<long long>(ms, 60'000));
+  return std::min(remaining_ms(next, now), kMaxPollMs);
 }
 
 void HttpEndpoint::State::accept_all(Clock::time_point now) {
@@ -260,7 +237,7 @@ void HttpEndpoint::State::accept_all(Clock::time_point now) {
     }
     if (connections.size() >= limits.max_connections) connections.pop_front();
     Connection c;
-    c.fd = OwnedFd(fd);
+    c.fd = UniqueFd(fd);
     c.deadline = now + limits.deadline;
     connections.push_back(std::move(c));
   }

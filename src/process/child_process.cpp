@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// process/child_process.cpp -- implementation of core/child_process.hpp.
+// process/child_process.cpp -- implementation of process/child_process.hpp.
 // posix_spawn(p) with pipes; pidfd_open makes the exit pollable where the kernel has it.
 #include "sockcalc/process/child_process.hpp"
 
@@ -13,6 +13,9 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <utility>
+
+#include "sockcalc/core/unique_fd.hpp"
 
 extern char** environ;
 
@@ -22,11 +25,6 @@ namespace {
 // SIGPIPE and SIGXFSZ: our programs ignore them (tools/common/cli), a child must not inherit that.
 constexpr std::array kChildSignals = {SIGINT, SIGTERM, SIGPIPE, SIGHUP, SIGUSR1, SIGXFSZ};
 constexpr std::size_t kReadChunk = 4096;
-
-void close_fd(int& fd) {
-  if (fd >= 0) ::close(fd);
-  fd = -1;
-}
 
 // posix_spawn's file actions and attributes for spawn_with_pipes, destroyed with this object.
 class SpawnSetup {
@@ -68,31 +66,27 @@ Result<ChildHandles> start_with_pipes(const std::vector<std::string>& argv,
   const std::string what = "cannot start '" + argv.front() + "'";
   // The parent's ends are close-on-exec, so that no other child started meanwhile holds them
   // open (which would delay the end of file); the child gets plain copies (dup2).
-  std::array<int, 2> out{-1, -1};
-  std::array<int, 2> err{-1, -1};
-  if (::pipe2(out.data(), O_CLOEXEC) != 0) return errno_error(errno, what);
-  if (::pipe2(err.data(), O_CLOEXEC) != 0) {
-    const int e = errno;
-    close_fd(out[0]);
-    close_fd(out[1]);
-    return errno_error(e, what);
+  std::array<UniqueFd, 2> out;  // read end, write end
+  std::array<UniqueFd, 2> err;
+  for (auto* ends : {&out, &err}) {
+    std::array<int, 2> fds{-1, -1};
+    if (::pipe2(fds.data(), O_CLOEXEC) != 0) return errno_error(errno, what);
+    (*ends)[0].reset(fds[0]);
+    (*ends)[1].reset(fds[1]);
   }
   std::vector<std::string> copies(argv);
   std::vector<char*> args;
   for (std::string& a : copies) args.push_back(a.data());
   args.push_back(nullptr);
   pid_t pid = -1;
-  const int rc = start(args.data(), out[1], err[1], pid);
-  close_fd(out[1]);
-  close_fd(err[1]);
-  if (rc != 0) {
-    close_fd(out[0]);
-    close_fd(err[0]);
-    return errno_error(rc, what);
-  }
-  for (int fd : {out[0], err[0]}) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+  const int rc = start(args.data(), out[1].get(), err[1].get(), pid);
+  out[1].reset();  // the child's ends: only the child may hold them now
+  err[1].reset();
+  if (rc != 0) return errno_error(rc, what);
+  for (int fd : {out[0].get(), err[0].get()})
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
   const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-  return ChildHandles{pid, out[0], err[0], pidfd};
+  return ChildHandles{pid, out[0].release(), err[0].release(), pidfd};
 }
 
 Result<ChildHandles> spawn_with_pipes(const std::vector<std::string>& argv,
@@ -127,7 +121,8 @@ void read_available(int& fd, std::string& sink, std::size_t limit) {
     } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       return;
     } else {
-      close_fd(fd);  // 0: end of file; other errors: nothing more will come
+      // 0 is the end of file, and after an error nothing more will come: close it.
+      UniqueFd(std::exchange(fd, -1)).reset();
     }
   }
 }

@@ -173,9 +173,9 @@ class MmsgIo final : public DatagramIo {
 
 }  // namespace
 
-std::unique_ptr<DatagramIo> make_datagram_io(IoMechanism mechanism, const DatagramSocket& socket,
+std::unique_ptr<DatagramIo> make_datagram_io(Engine engine, const DatagramSocket& socket,
                                              std::size_t batch, ReplyFrom reply_from) {
-  if (mechanism == IoMechanism::simple || batch <= 1) {
+  if (engine == Engine::simple || batch <= 1) {
     return std::make_unique<SimpleIo>(socket, reply_from);
   }
   return std::make_unique<MmsgIo>(socket, batch, reply_from);

@@ -188,9 +188,7 @@ Status Server::run() {
 // afterwards, so stats() can read it from any thread. Needs local_.
 void Server::make_workers() {
   State& st = *state_;
-  WorkerConfig config;
-  config.mechanism = st.options.engine == Engine::simple ? IoMechanism::simple : IoMechanism::batch;
-  config.batch = st.options.batch;
+  WorkerConfig config{.options = st.options};
   if (st.options.busy_poll) {
     config.idle = IdleWait::spin;
   } else {
@@ -202,11 +200,8 @@ void Server::make_workers() {
     for (DatagramSocket& s : st.sockets) (void)s.block_receives(kReportTick);
   }
   config.reply_from = is_wildcard(local_) ? ReplyFrom::destination : ReplyFrom::bound_address;
-  config.rate_limit = st.options.rate_limit;
-  config.tap = &st.options.tap;
   // State lives on the heap: it stays put when the Server object is moved.
   config.on_report = [&st] { st.log("stats " + st.total().to_string()); };
-  config.on_reload = st.options.on_reload;
   config.log = [&st](const std::string& line) { st.log(line); };
   const int count = std::max(1, st.options.threads);
   st.workers.clear();

@@ -19,8 +19,10 @@ Worker::Worker(const DatagramSocket& socket, const WorkerConfig& config, Control
     : socket_(socket),
       config_(config),
       control_(control),
-      io_(make_datagram_io(config.mechanism, socket, config.batch, config.reply_from)) {
-  if (config.rate_limit > 0) limiter_.emplace(config.rate_limit, config.rate_limit);
+      io_(make_datagram_io(config.options.engine, socket, config.options.batch,
+                           config.reply_from)) {
+  const double rate = config.options.rate_limit;
+  if (rate > 0) limiter_.emplace(rate, rate);
 }
 
 // An idle worker sleeps in the receive itself: a request then costs one receive and one send,
@@ -105,8 +107,8 @@ void Worker::check_requests() {
     config_.on_report();
   }
   if (control_.reload.load(std::memory_order_relaxed) && control_.reload.exchange(false) &&
-      config_.on_reload) {
-    config_.on_reload();
+      config_.options.on_reload) {
+    config_.options.on_reload();
   }
 }
 
@@ -121,17 +123,17 @@ void Worker::serve(std::size_t received) {
   const SendOutcome out = io_->send(replies);
   stats_.answered += out.sent;
   stats_.send_failed += out.failed;
-  const bool tapping = config_.tap != nullptr && *config_.tap;
+  const bool tapping = static_cast<bool>(config_.options.tap);
   if (!tapping) return;
   for (std::size_t i = 0; i < replies; ++i) {
     const TxSlot& t = tx[i];
-    (*config_.tap)(TapRecord{t.error != 0 ? TapEvent::send_failed : TapEvent::sent,
-                             *t.peer,
-                             {t.data.data(), t.size},
-                             t.size,
-                             t.format,
-                             t.error,
-                             t.source});
+    config_.options.tap(TapRecord{t.error != 0 ? TapEvent::send_failed : TapEvent::sent,
+                                  *t.peer,
+                                  {t.data.data(), t.size},
+                                  t.size,
+                                  t.format,
+                                  t.error,
+                                  t.source});
   }
 }
 
@@ -140,24 +142,24 @@ std::size_t Worker::answer_into(const RxSlot& rx, TxSlot& tx) {
   ++stats_.received;
   if (rx.wire_length > rx.held) ++stats_.truncated;
   const protocol::Bytes request(rx.data.data(), rx.held);
-  const bool tapping = config_.tap != nullptr && *config_.tap;
+  const bool tapping = static_cast<bool>(config_.options.tap);
   if (tapping) {
-    (*config_.tap)(TapRecord{TapEvent::received, rx.peer, request, rx.wire_length,
-                             protocol::Format::integer, 0, &rx.destination});
+    config_.options.tap(TapRecord{TapEvent::received, rx.peer, request, rx.wire_length,
+                                  protocol::Format::integer, 0, &rx.destination});
   }
   if (limiter_ && !limiter_->allow(rx.peer, RateLimiter::Clock::now())) {
     ++stats_.rate_limited;
     if (tapping) {
-      (*config_.tap)(TapRecord{TapEvent::rate_limited, rx.peer, request, rx.wire_length,
-                               protocol::Format::integer, 0, &rx.destination});
+      config_.options.tap(TapRecord{TapEvent::rate_limited, rx.peer, request, rx.wire_length,
+                                    protocol::Format::integer, 0, &rx.destination});
     }
     return 0;
   }
   if (rx.peer.is_unnamed()) {  // P-13: nobody to reply to
     ++stats_.unanswerable;
     if (tapping) {
-      (*config_.tap)(TapRecord{TapEvent::unanswerable, rx.peer, request, rx.wire_length,
-                               protocol::Format::integer, 0, &rx.destination});
+      config_.options.tap(TapRecord{TapEvent::unanswerable, rx.peer, request, rx.wire_length,
+                                    protocol::Format::integer, 0, &rx.destination});
     }
     return 0;
   }

@@ -5,11 +5,14 @@
 #include <string>
 #include <vector>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "capture/tshark.hpp"
 #include "sockcalc/address/address.hpp"
 #include "support/process.hpp"
+
+using ::testing::HasSubstr;
 
 namespace sockcalc {
 namespace {
@@ -108,7 +111,7 @@ TEST_F(PcapOption, UnwritablePathIsOneClearError) {
   const auto run = testing::run_program(SOCKCALC_SERVER_BIN,
                                         {"--pcap", dir_.file("no/such/dir/x.pcap"), "::1", "0"});
   EXPECT_TRUE(run.status.exited_with(1)) << run.report;
-  EXPECT_NE(run.err.find("cannot open pcap file"), std::string::npos) << run.err;
+  EXPECT_THAT(run.err, HasSubstr("cannot open pcap file")) << run.err;
 }
 
 }  // namespace

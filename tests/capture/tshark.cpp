@@ -15,17 +15,7 @@
 
 namespace sockcalc::capture_test {
 
-std::optional<std::string> find_tshark() {
-  const char* path = std::getenv("PATH");
-  std::stringstream dirs(path ? path : "/usr/bin:/bin");
-  std::string dir;
-  while (std::getline(dirs, dir, ':')) {
-    if (dir.empty()) continue;
-    const std::string candidate = dir + "/tshark";
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  return std::nullopt;
-}
+std::optional<std::string> find_tshark() { return testing::find_program("tshark"); }
 
 ToolRun run_tool(const std::vector<std::string>& argv, const std::vector<std::string>& env,
                  std::chrono::milliseconds limit) {

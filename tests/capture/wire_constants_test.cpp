@@ -3,6 +3,7 @@
 // Parses src/protocol/include/sockcalc/protocol/wire.hpp and the `-- wire constants` block of
 // tools/wireshark/calc.lua (paths come from compile definitions) and compares them name by name.
 // Single-threaded.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -15,6 +16,8 @@
 
 #include "sockcalc/capture/pcap_writer.hpp"
 #include "sockcalc/protocol/wire.hpp"
+
+using ::testing::HasSubstr;
 
 namespace {
 
@@ -174,16 +177,16 @@ TEST(WireConstants, ParsersRejectWhatTheyCannotRead) {
       "inline constexpr int kA = 2;\ninline constexpr int kB = (kA + 1);\n"
       "inline constexpr int kC = kA * 3 + 1u;\n",
       problems);
-  EXPECT_NE(problems.find("kB"), std::string::npos);
+  EXPECT_THAT(problems, HasSubstr("kB"));
   EXPECT_EQ(wire.at("kC"), 7u);
   problems.clear();
   parse_lua_block(
       "-- wire constants begin\nlocal wire = {\n  kA = 2 * 3,\n}\n-- wire constants end\n",
       problems);
-  EXPECT_NE(problems.find("kA = 2 * 3"), std::string::npos);
+  EXPECT_THAT(problems, HasSubstr("kA = 2 * 3"));
   problems.clear();
   parse_lua_block("local wire = { kA = 1, }\n", problems);
-  EXPECT_NE(problems.find("block"), std::string::npos);
+  EXPECT_THAT(problems, HasSubstr("block"));
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 // check; each deliberately wrong server (wrong_server --mistake) and client (wrong_client
 // --mistake) is caught by exactly the checks that should catch it; usage, JSON, bounds.
 // Test thread only; every process is stopped by its pid.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -22,6 +23,8 @@
 #include "sockcalc/address/address.hpp"
 #include "sockcalc/socket/datagram_socket.hpp"
 #include "support/process.hpp"
+
+using ::testing::HasSubstr;
 
 namespace sockcalc::testing {
 namespace {
@@ -89,8 +92,8 @@ TEST(ConformanceRun, OurServerPassesEveryCheckOverIPv6) {
   EXPECT_GE(table.size(), 35u) << r.report;
   EXPECT_EQ(with_status(table, "PASS").size(), table.size() - 1) << r.report;
   EXPECT_EQ(join(with_status(table, "SKIP")), "reply-source") << r.report;
-  EXPECT_NE(r.out.find("cannot be tested this way"), std::string::npos) << r.report;
-  EXPECT_NE(r.out.find("0 failed, 0 warnings, 1 skipped: PASS"), std::string::npos) << r.report;
+  EXPECT_THAT(r.out, HasSubstr("cannot be tested this way")) << r.report;
+  EXPECT_THAT(r.out, HasSubstr("0 failed, 0 warnings, 1 skipped: PASS")) << r.report;
 }
 
 // P-14: a server on the wildcard answers 127.0.0.2 and ::ffff:127.0.0.2 from those addresses
@@ -122,9 +125,9 @@ TEST(ConformanceRun, OurServerPassesOverIPv4AndUnix) {
   ASSERT_NE(unix_server, nullptr);
   const RunResult ru = conformance({"server", spec});
   EXPECT_TRUE(ru.status.exited_with(0)) << ru.report;
-  EXPECT_NE(ru.out.find("conformance: server " + spec), std::string::npos) << ru.report;
+  EXPECT_THAT(ru.out, HasSubstr("conformance: server " + spec)) << ru.report;
   EXPECT_EQ(rows(ru.out)["reply-source"], "SKIP") << ru.report;
-  EXPECT_NE(ru.out.find("not applicable: a Unix-domain socket"), std::string::npos) << ru.report;
+  EXPECT_THAT(ru.out, HasSubstr("not applicable: a Unix-domain socket")) << ru.report;
 }
 
 TEST(ConformanceRun, OurClientPassesEveryCheck) {
@@ -163,11 +166,11 @@ TEST_P(ConformanceWrongServer, IsCaught) {
   EXPECT_EQ(join(failed), join(m.failing)) << r.report;
   EXPECT_TRUE(r.status.exited_with(m.failing.empty() ? 0 : 1)) << r.report;
   for (const std::string& rule : m.mentions) {
-    EXPECT_NE(r.out.find("broke " + rule + ":"), std::string::npos) << rule << "\n" << r.report;
+    EXPECT_THAT(r.out, HasSubstr("broke " + rule + ":")) << rule << "\n" << r.report;
   }
   if (!m.failing.empty()) {
     // Each failure shows the bytes exchanged (in the course's hex style: judge_test).
-    EXPECT_NE(r.out.find("to server   "), std::string::npos) << r.report;
+    EXPECT_THAT(r.out, HasSubstr("to server   ")) << r.report;
   }
 }
 
@@ -239,11 +242,11 @@ TEST_P(ConformanceWrongClient, IsCaught) {
   EXPECT_EQ(join(failed), join(m.failing)) << r.report;
   EXPECT_TRUE(r.status.exited_with(m.failing.empty() ? 0 : 1)) << r.report;
   for (const std::string& rule : m.mentions) {
-    EXPECT_NE(r.out.find("broke " + rule + ":"), std::string::npos) << rule << "\n" << r.report;
+    EXPECT_THAT(r.out, HasSubstr("broke " + rule + ":")) << rule << "\n" << r.report;
   }
   if (!m.failing.empty()) {
-    EXPECT_NE(r.out.find("from client "), std::string::npos) << r.report;
-    EXPECT_NE(r.out.find("command     "), std::string::npos) << r.report;
+    EXPECT_THAT(r.out, HasSubstr("from client ")) << r.report;
+    EXPECT_THAT(r.out, HasSubstr("command     ")) << r.report;
   }
 }
 
@@ -275,7 +278,7 @@ TEST(ConformanceRun, LegalVariantsOnlyWarn) {
   EXPECT_EQ(with_status(server_rows, "FAIL").size(), 0u) << s.report;
   EXPECT_EQ(server_rows.at("course-sum"), "WARN") << s.report;
   EXPECT_EQ(server_rows.at("opcode-2"), "WARN") << s.report;
-  EXPECT_NE(s.out.find("differs from our programs on P-10: "), std::string::npos) << s.report;
+  EXPECT_THAT(s.out, HasSubstr("differs from our programs on P-10: ")) << s.report;
 
   const RunResult c = conformance({"--timeout", kClientWait, "client", "--",
                                    SOCKCALC_WRONG_CLIENT_BIN, "--mistake", "sets-unused-bits"});
@@ -306,7 +309,7 @@ TEST(ConformanceRun, ClientThatNeverExitsIsKilledAndFails) {
   EXPECT_TRUE(r.status.exited_with(1)) << r.report;
   const auto table = rows(r.out);
   EXPECT_EQ(with_status(table, "FAIL").size(), table.size()) << r.report;
-  EXPECT_NE(r.out.find("still running at the check's deadline"), std::string::npos) << r.report;
+  EXPECT_THAT(r.out, HasSubstr("still running at the check's deadline")) << r.report;
   EXPECT_LT(Clock::now() - start_time, std::chrono::seconds(15)) << r.report;
 }
 
@@ -345,7 +348,7 @@ TEST(ConformanceRun, UsageErrorsExitTwo) {
   for (const auto& args : bad) {
     const RunResult r = conformance(args);
     EXPECT_TRUE(r.status.exited_with(2)) << r.report;
-    EXPECT_NE(r.err.find("conformance: "), std::string::npos) << r.report;
+    EXPECT_THAT(r.err, HasSubstr("conformance: ")) << r.report;
     EXPECT_EQ(r.out, "") << r.report;
   }
 }
@@ -355,7 +358,7 @@ TEST(ConformanceRun, HelpAndList) {
   EXPECT_TRUE(help.status.exited_with(0)) << help.report;
   for (const char* needle :
        {"server HOST PORT", "client -- CMD", "--timeout", "--json", "Exit status"}) {
-    EXPECT_NE(help.out.find(needle), std::string::npos) << needle;
+    EXPECT_THAT(help.out, HasSubstr(needle)) << needle;
   }
   const RunResult list = conformance({"--list"});
   EXPECT_TRUE(list.status.exited_with(0)) << list.report;
@@ -366,7 +369,7 @@ TEST(ConformanceRun, HelpAndList) {
 TEST(ConformanceRun, CommandThatCannotStartExitsThree) {
   const RunResult r = conformance({"client", "--", "/nonexistent/calc-client"});
   EXPECT_TRUE(r.status.exited_with(3)) << r.report;
-  EXPECT_NE(r.err.find("cannot start '/nonexistent/calc-client'"), std::string::npos) << r.report;
+  EXPECT_THAT(r.err, HasSubstr("cannot start '/nonexistent/calc-client'")) << r.report;
   EXPECT_EQ(r.out, "") << r.report;
 }
 

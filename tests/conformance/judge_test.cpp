@@ -3,6 +3,7 @@
 // The conformance judges and tables without sockets: each rule's verdict on codec-built bytes
 // (right ones pass, each mistake fails with its rule), the check lists themselves, the report
 // formats. Test thread only.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <array>
@@ -20,6 +21,8 @@
 #include "sockcalc/protocol/codec.hpp"
 #include "sockcalc/protocol/wire.hpp"
 #include "support/datagrams.hpp"
+
+using ::testing::HasSubstr;
 
 namespace sockcalc::conformance {
 namespace {
@@ -50,7 +53,7 @@ TEST(ConformanceJudge, P2LittleEndianResultFails) {
   const Verdict v = judge_success_reply(reply, kCourseSum, "P-9");
   EXPECT_EQ(v.status, Status::fail);
   EXPECT_EQ(v.rule, "P-2") << v.message;
-  EXPECT_NE(v.message.find("little-endian"), std::string::npos) << v.message;
+  EXPECT_THAT(v.message, HasSubstr("little-endian")) << v.message;
 }
 
 TEST(ConformanceJudge, P10NulTerminatedStringFails) {
@@ -58,7 +61,7 @@ TEST(ConformanceJudge, P10NulTerminatedStringFails) {
   reply.push_back(std::byte{0});
   const Verdict v = judge_success_reply(reply, kCourseProductString, "P-5");
   EXPECT_EQ(v.rule, "P-10");
-  EXPECT_NE(v.message.find("NUL"), std::string::npos) << v.message;
+  EXPECT_THAT(v.message, HasSubstr("NUL")) << v.message;
 }
 
 TEST(ConformanceJudge, P10LeadingZeroFails) {
@@ -66,7 +69,7 @@ TEST(ConformanceJudge, P10LeadingZeroFails) {
   reply.insert(reply.begin() + 1, std::byte{'0'});
   const Verdict v = judge_success_reply(reply, kCourseProductString, "P-5");
   EXPECT_EQ(v.rule, "P-10");
-  EXPECT_NE(v.message.find("leading zero"), std::string::npos) << v.message;
+  EXPECT_THAT(v.message, HasSubstr("leading zero")) << v.message;
 }
 
 TEST(ConformanceJudge, P10UnusedReplyBitsOnlyWarn) {
@@ -84,14 +87,14 @@ TEST(ConformanceJudge, P3ErrorReplyToValidRequestBlamesTheCheckRule) {
       encode_error({protocol::RequestError::unknown_opcode, 120}, 21), r, "P-3");
   EXPECT_EQ(v.status, Status::fail);
   EXPECT_EQ(v.rule, "P-3");
-  EXPECT_NE(v.message.find("must be ignored"), std::string::npos) << v.message;
+  EXPECT_THAT(v.message, HasSubstr("must be ignored")) << v.message;
 }
 
 TEST(ConformanceJudge, P9SaturatedResultFails) {
   const Request r = make_request(Op::sum, Format::integer, {4294967295u, 2});
   const Verdict v = judge_success_reply(encode_success(4294967295u, Format::integer), r, "P-9");
   EXPECT_EQ(v.rule, "P-9");
-  EXPECT_NE(v.message.find("saturated"), std::string::npos) << v.message;
+  EXPECT_THAT(v.message, HasSubstr("saturated")) << v.message;
 }
 
 TEST(ConformanceJudge, P4OtherOperationFails) {
@@ -128,7 +131,7 @@ TEST(ConformanceJudge, P8ErrorReplyLongerThanRequestFails) {
   const Verdict v =
       judge_error_reply(encode_error({protocol::RequestError::unknown_opcode, 2}, 64), request, 5);
   EXPECT_EQ(v.rule, "P-8");
-  EXPECT_NE(v.message.find("longer than the 5-byte request"), std::string::npos) << v.message;
+  EXPECT_THAT(v.message, HasSubstr("longer than the 5-byte request")) << v.message;
 }
 
 TEST(ConformanceJudge, P8EmptyErrorReplyFails) {
@@ -146,7 +149,7 @@ TEST(ConformanceJudge, P4ResultForUndefinedOpcodeFails) {
   request[0] = std::byte{0x04};  // opcode 2
   const Verdict v = judge_error_reply(encode_success(25, Format::integer), request, request.size());
   EXPECT_EQ(v.rule, "P-4") << v.message;
-  EXPECT_NE(v.message.find("opcode 2 is not defined"), std::string::npos) << v.message;
+  EXPECT_THAT(v.message, HasSubstr("opcode 2 is not defined")) << v.message;
 }
 
 TEST(ConformanceJudge, P8OtherErrorHeaderOnlyWarns) {
@@ -335,10 +338,9 @@ TEST(ConformanceReport, TableAndJsonShowFailures) {
   r.checks = {ok, bad};
   EXPECT_FALSE(r.passed());
   const std::string table = format_table(r, false);
-  EXPECT_NE(table.find("FAIL   P-2    wrap-sum"), std::string::npos) << table;
-  EXPECT_NE(table.find("broke P-9: the result is 4294967295"), std::string::npos) << table;
-  EXPECT_NE(table.find("from server 5 bytes: 0x80 0x0 0x0 0x0 0x19 | result 25"), std::string::npos)
-      << table;
+  EXPECT_THAT(table, HasSubstr("FAIL   P-2    wrap-sum")) << table;
+  EXPECT_THAT(table, HasSubstr("broke P-9: the result is 4294967295")) << table;
+  EXPECT_THAT(table, HasSubstr("from server 5 bytes: 0x80 0x0 0x0 0x0 0x19 | result 25")) << table;
   const nlohmann::json j = parse_report(r);
   ASSERT_FALSE(j.is_discarded()) << format_json(r);
   EXPECT_EQ(j.at("schema"), "sockcalc-conformance/1");

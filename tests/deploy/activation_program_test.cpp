@@ -22,8 +22,13 @@
 #include <thread>
 #include <vector>
 
+#include <gmock/gmock.h>
+
 #include "integration.hpp"
 #include "sockcalc/socket/datagram_socket.hpp"
+
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 namespace sockcalc::integration {
 namespace {
@@ -77,9 +82,9 @@ void expect_sum_from(const std::vector<std::string>& target, const ServerProcess
 void expect_clean_stop(ServerProcess& server, std::uint64_t received) {
   ASSERT_TRUE(server.stop(SIGTERM)) << server.report();
   EXPECT_TRUE(server.process().status().exited_with(kServerOk)) << server.report();
-  EXPECT_NE(server.process().err().find("server: stopped; received=" + std::to_string(received) +
-                                        " answered=" + std::to_string(received) + " "),
-            std::string::npos)
+  EXPECT_THAT(server.process().err(),
+              HasSubstr("server: stopped; received=" + std::to_string(received) +
+                        " answered=" + std::to_string(received) + " "))
       << server.report();
 }
 
@@ -89,8 +94,8 @@ void expect_refused(const StartOptions& options, int status, std::string_view me
   ASSERT_TRUE(p.ok()) << p.error().message();
   ASSERT_TRUE((*p)->wait_for_exit(kPatience)) << (*p)->report();
   EXPECT_TRUE((*p)->status().exited_with(status)) << (*p)->report();
-  EXPECT_NE((*p)->err().find(message), std::string::npos) << (*p)->report();
-  EXPECT_EQ((*p)->err().find("listening on"), std::string::npos) << (*p)->report();
+  EXPECT_THAT((*p)->err(), HasSubstr(message)) << (*p)->report();
+  EXPECT_THAT((*p)->err(), Not(HasSubstr("listening on"))) << (*p)->report();
 }
 
 // P-1 over IPv6: the server serves fd 3 and says where it listens, with the real port of the
@@ -266,8 +271,8 @@ TEST(DeployActivation, LogIsOneServerLinePerEventWithoutColour) {
   const std::string& err = server->process().err();
   ASSERT_FALSE(err.empty());
   EXPECT_EQ(err.back(), '\n') << "the last line is not finished";
-  EXPECT_EQ(err.find('\x1b'), std::string::npos) << "an escape sequence in:\n" << err;
-  EXPECT_EQ(err.find('\r'), std::string::npos);
+  EXPECT_THAT(err, Not(HasSubstr("\x1b"))) << "an escape sequence in:\n" << err;
+  EXPECT_THAT(err, Not(HasSubstr("\r")));
   std::size_t lines = 0;
   std::size_t from = 0;
   std::size_t to = 0;

@@ -20,8 +20,12 @@
 #include <string>
 #include <vector>
 
+#include <gmock/gmock.h>
+
 #include "integration.hpp"
 #include "support/netlab.hpp"
+
+using ::testing::HasSubstr;
 
 namespace sockcalc::integration {
 namespace {
@@ -154,7 +158,7 @@ TEST_F(ContainerImage, HoldsOnlyTheStaticProgramsSetToServeAsNonRoot) {
     const RunResult r =
         lab_->run("box", "chroot", in_image("/usr/bin/sockcalc-" + p, {"--version"}), kRunTimeout);
     EXPECT_TRUE(r.status.exited_with(0)) << r.report;
-    EXPECT_NE(r.out.find("(sockcalc) "), std::string::npos) << r.report;
+    EXPECT_THAT(r.out, HasSubstr("(sockcalc) ")) << r.report;
   }
 }
 
@@ -202,7 +206,7 @@ TEST_F(ContainerImage, ServerFromTheImageAnswersTheClient) {
   server.send_signal(SIGTERM);
   ASSERT_TRUE(server.wait_for_exit(kPatience)) << server.report();
   EXPECT_TRUE(server.status().exited_with(kServerOk)) << server.report();
-  EXPECT_NE(server.err().find("sockcalc-server: stopped; received=3 answered=3"), std::string::npos)
+  EXPECT_THAT(server.err(), HasSubstr("sockcalc-server: stopped; received=3 answered=3"))
       << server.report();
 }
 

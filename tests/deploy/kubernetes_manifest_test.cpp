@@ -18,9 +18,13 @@
 #include <string>
 #include <vector>
 
+#include <gmock/gmock.h>
+
 #include "integration.hpp"
 #include "sockcalc/core/cpus.hpp"
 #include "support/netlab.hpp"
+
+using ::testing::HasSubstr;
 
 namespace sockcalc::integration {
 namespace {
@@ -275,8 +279,7 @@ TEST_F(KubernetesManifests, ProbesRunTheClientAndSayWhetherTheServerAnswers) {
   ASSERT_TRUE(started.ok()) << started.error().message();
   std::unique_ptr<ServerProcess> server = std::move(*started);
   if (option_value(server_args(), "--metrics")) {
-    EXPECT_NE(server->process().err().find("metrics on [::1]:"), std::string::npos)
-        << server->report();
+    EXPECT_THAT(server->process().err(), HasSubstr("metrics on [::1]:")) << server->report();
   }
 
   std::vector<std::vector<std::string>> commands;

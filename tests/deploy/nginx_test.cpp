@@ -18,15 +18,16 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "integration.hpp"
 #include "sockcalc/socket/datagram_socket.hpp"
+#include "support/loadgen_run.hpp"
 
 namespace sockcalc::integration {
 namespace {
 
 using protocol::Op;
+using testing::expect_every_reply_right;
+using testing::LoadRun;
 using Clock = std::chrono::steady_clock;
 
 constexpr int kBackends = 3;
@@ -69,17 +70,7 @@ std::string fill(std::string text, std::string_view key, const std::string& valu
 
 // The nginx program: on $PATH, or where Debian installs it (/usr/sbin is not on every PATH).
 std::optional<std::string> find_nginx() {
-  std::vector<std::string> dirs;
-  if (const char* path = std::getenv("PATH"); path != nullptr) {
-    std::istringstream list(path);
-    for (std::string dir; std::getline(list, dir, ':');) dirs.push_back(dir);
-  }
-  for (const char* dir : {"/usr/sbin", "/usr/local/sbin", "/sbin"}) dirs.emplace_back(dir);
-  for (const std::string& dir : dirs) {
-    const std::string candidate = dir + "/nginx";
-    if (!dir.empty() && ::access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  return std::nullopt;
+  return testing::find_program("nginx", {"/usr/sbin", "/usr/local/sbin", "/sbin"});
 }
 
 // The line that gives this nginx its stream module: "" when built in, load_module when it is a
@@ -199,40 +190,10 @@ class PrivateNginx {
   std::string stream_;
 };
 
-// What one loadgen run reported (both phases), once checked.
-struct LoadRun {
-  double requests_per_second = 0;
-  double p50_us = 0;
-  double p99_us = 0;
-  double requests = 0;     // distinct requests sent, warm-up and measured
-  double retransmits = 0;  // extra copies sent after a timeout
-};
-
 // Runs loadgen with `settings` against `port` on ::1 and checks every answer was right.
 LoadRun run_loadgen(const std::vector<std::string>& settings, const std::string& port) {
-  LoadRun run;
-  const RunResult r =
-      run_program(SOCKCALC_LOADGEN_BIN, concat(settings, {"--json", "::1", port}), kLoadgenLimit);
-  EXPECT_TRUE(r.status.exited_with(0)) << r.report;
-  const auto j = nlohmann::json::parse(r.out, nullptr, /*allow_exceptions=*/false);
-  EXPECT_FALSE(j.is_discarded()) << "loadgen printed no JSON\n" << r.report;
-  if (j.is_discarded()) return run;
-  // at(): a missing member throws, which fails the test.
-  EXPECT_TRUE(j.at("pass").get<bool>()) << r.out;
-  for (const char* phase : {"warmup", "measured"}) {
-    const auto number = [&](const char* key) { return j.at(phase).at(key).get<double>(); };
-    // Every request got its right answer: none wrong, none an error, none left unanswered.
-    EXPECT_EQ(number("ok"), number("sent")) << phase << ": " << r.out;
-    for (const char* bad : {"wrong", "error_replies", "malformed", "unanswered", "late_bad"}) {
-      EXPECT_EQ(number(bad), 0) << phase << " " << bad << ": " << r.out;
-    }
-    run.requests += number("sent");
-    run.retransmits += number("retransmits");
-  }
-  run.requests_per_second = j.at("requests_per_second").get<double>();
-  run.p50_us = j.at("latency_us").at("p50").get<double>();
-  run.p99_us = j.at("latency_us").at("p99").get<double>();
-  return run;
+  return expect_every_reply_right(
+      run_program(SOCKCALC_LOADGEN_BIN, concat(settings, {"--json", "::1", port}), kLoadgenLimit));
 }
 
 // The counter `name` of a server's "received=... answered=..." stats line.

@@ -3,6 +3,7 @@
 // The command docs/SCALING.md gives to fill in deploy/nginx/sockcalc-stream.conf.in, run as a
 // reader would run it (its output to stdout instead of /etc/nginx): it fills the placeholders
 // of the configuration and leaves the template's comments as they are. Test thread only.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -11,6 +12,9 @@
 #include <vector>
 
 #include "support/process.hpp"
+
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 namespace sockcalc::deploy_test {
 namespace {
@@ -55,7 +59,7 @@ std::string documented_command() {
 
 TEST(ScalingDoc, FillingTheNginxTemplateKeepsItsComments) {
   std::string command = documented_command();
-  ASSERT_NE(command.find(kTemplate + kTarget), std::string::npos)
+  ASSERT_THAT(command, HasSubstr(kTemplate + kTarget))
       << "docs/SCALING.md has no command writing " << kTarget << ":\n"
       << command;
   command.replace(command.find(kTemplate + kTarget), kTemplate.size() + kTarget.size(),
@@ -71,15 +75,13 @@ TEST(ScalingDoc, FillingTheNginxTemplateKeepsItsComments) {
     if (is_comment(before[i])) {
       EXPECT_EQ(after[i], before[i]) << "comment line " << i + 1 << " changed";
     } else {
-      EXPECT_EQ(after[i].find('@'), std::string::npos) << "placeholder left: " << after[i];
+      EXPECT_THAT(after[i], Not(HasSubstr("@"))) << "placeholder left: " << after[i];
       filled += after[i] != before[i];
     }
   }
   EXPECT_EQ(filled, 2) << "the listen line and the servers line:\n" << r.out;
-  EXPECT_NE(r.out.find("    listen [::]:10000 ipv6only=off udp reuseport"), std::string::npos)
-      << r.out;
-  EXPECT_NE(r.out.find("    server [2001:db8::11]:10000 max_fails=10 fail_timeout=10s;"),
-            std::string::npos)
+  EXPECT_THAT(r.out, HasSubstr("    listen [::]:10000 ipv6only=off udp reuseport")) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("    server [2001:db8::11]:10000 max_fails=10 fail_timeout=10s;"))
       << r.out;
 }
 

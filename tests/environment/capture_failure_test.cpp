@@ -14,11 +14,15 @@
 #include <string>
 #include <vector>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "environment.hpp"
 #include "sockcalc/address/address.hpp"
+#include "sockcalc/core/unique_fd.hpp"
 #include "support/datagrams.hpp"
+
+using ::testing::HasSubstr;
 
 namespace sockcalc::environment {
 namespace {
@@ -55,8 +59,7 @@ TEST(CaptureFailure, ServerPastAFileSizeLimitSaysItOnceAndGoesOn) {
   ASSERT_TRUE((*server)->terminate()) << (*server)->report();
   EXPECT_TRUE((*server)->status().exited_with(0)) << (*server)->report();
   EXPECT_EQ(count((*server)->err(), kStops), 1u) << (*server)->report();
-  EXPECT_NE((*server)->err().find("cannot write pcap file " + pcap + ": file too large"),
-            std::string::npos)
+  EXPECT_THAT((*server)->err(), HasSubstr("cannot write pcap file " + pcap + ": file too large"))
       << (*server)->report();
   // What was written stays readable: whole records only, the one cut short removed.
   std::string why;
@@ -72,42 +75,39 @@ TEST(CaptureFailure, ServerPastAFileSizeLimitSaysItOnceAndGoesOn) {
 class ScriptedServer {
  public:
   ScriptedServer() {
-    fd_ = ::socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    fd_.reset(::socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0));
     sockaddr_in6 a{};
     a.sin6_family = AF_INET6;
     a.sin6_addr = in6addr_loopback;
     socklen_t len = sizeof a;
-    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    if (!fd_.valid() || ::bind(fd_.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+        ::getsockname(fd_.get(), reinterpret_cast<sockaddr*>(&a), &len) != 0) {
       return;
     }
     port_ = ntohs(a.sin6_port);
   }
   ScriptedServer(const ScriptedServer&) = delete;
   ScriptedServer& operator=(const ScriptedServer&) = delete;
-  ~ScriptedServer() {
-    if (fd_ >= 0) ::close(fd_);
-  }
 
   [[nodiscard]] std::uint16_t port() const { return port_; }
 
   // Waits up to kPatience for one request; remembers who sent it.
   bool receive() {
-    pollfd p{fd_, POLLIN, 0};
+    pollfd p{fd_.get(), POLLIN, 0};
     if (::poll(&p, 1, static_cast<int>(kPatience.count())) != 1) return false;
     std::array<std::byte, 512> buf{};
     peer_length_ = sizeof peer_;
-    return ::recvfrom(fd_, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&peer_),
+    return ::recvfrom(fd_.get(), buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&peer_),
                       &peer_length_) > 0;
   }
 
   bool reply(const testing::Datagram& d) {
-    return ::sendto(fd_, d.data(), d.size(), 0, reinterpret_cast<const sockaddr*>(&peer_),
+    return ::sendto(fd_.get(), d.data(), d.size(), 0, reinterpret_cast<const sockaddr*>(&peer_),
                     peer_length_) == static_cast<ssize_t>(d.size());
   }
 
  private:
-  int fd_ = -1;
+  UniqueFd fd_;
   std::uint16_t port_ = 0;
   sockaddr_storage peer_{};
   socklen_t peer_length_ = 0;
@@ -137,7 +137,7 @@ TEST(CaptureFailure, ClientSaysItOncePrintsItsResultAndExits5) {
   EXPECT_TRUE((*client)->status().exited_with(5)) << (*client)->report();
   EXPECT_EQ((*client)->out(), "Result: 3\n") << (*client)->report();
   EXPECT_EQ(count((*client)->err(), kStops), 1u) << (*client)->report();
-  EXPECT_NE((*client)->err().find("broken pipe"), std::string::npos) << (*client)->report();
+  EXPECT_THAT((*client)->err(), HasSubstr("broken pipe")) << (*client)->report();
 }
 
 // A capture that cannot even start (/dev/full refuses the file header) stops the program at
@@ -149,8 +149,7 @@ TEST(CaptureFailure, CaptureOnAFullDeviceIsRefusedAtStart) {
       run_program(SOCKCALC_CLIENT_BIN, {"--pcap", "/dev/full", "-op", "+", "::1", "9", "1", "2"});
   EXPECT_TRUE(client.status.exited_with(5)) << client.report;
   for (const RunResult* r : {&server, &client}) {
-    EXPECT_NE(r->err.find("cannot write pcap file /dev/full: no space left on device"),
-              std::string::npos)
+    EXPECT_THAT(r->err, HasSubstr("cannot write pcap file /dev/full: no space left on device"))
         << r->report;
   }
 }

@@ -10,9 +10,12 @@
 #include <thread>
 #include <vector>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "environment.hpp"
+
+using ::testing::HasSubstr;
 
 namespace sockcalc::environment {
 namespace {
@@ -39,7 +42,7 @@ TEST(ClosedFds, ClientWithoutStderrSendsTheServerOnlyItsRequest) {
   EXPECT_EQ(client.out, "Result: 3\n");
   ASSERT_TRUE(server->stop()) << server->report();
   EXPECT_EQ(count(server->process().err(), kFrom), 1u) << server->report();
-  EXPECT_NE(server->process().err().find(" received=1 "), std::string::npos) << server->report();
+  EXPECT_THAT(server->process().err(), HasSubstr(" received=1 ")) << server->report();
 }
 
 // Without fd 1, the --pcap file was fd 1: "Result: 3" went into the capture.
@@ -54,7 +57,7 @@ TEST(ClosedFds, ClientWithoutStdoutKeepsItsResultOutOfTheCapture) {
                     {"--pcap", pcap, "-op", "+", "::1", server->port_arg(), "1", "2"});
   // The result could not be printed: that is a failure (exit 5), said on stderr.
   EXPECT_TRUE(client.status.exited_with(5)) << client.report;
-  EXPECT_NE(client.err.find("cannot write to standard output"), std::string::npos) << client.report;
+  EXPECT_THAT(client.err, HasSubstr("cannot write to standard output")) << client.report;
   std::string why;
   const auto records = pcap_records(pcap, why);
   ASSERT_TRUE(records) << why;

@@ -6,9 +6,12 @@
 #include <string>
 #include <vector>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "environment.hpp"
+
+using ::testing::HasSubstr;
 
 namespace sockcalc::environment {
 namespace {
@@ -30,8 +33,7 @@ const std::vector<Program> kPrograms = {{SOCKCALC_SERVER_BIN, 1},
 
 void expect_failed_output(const RunResult& r, int status, std::string_view reason) {
   EXPECT_TRUE(r.status.exited_with(status)) << r.report;
-  EXPECT_NE(r.err.find(std::string(kCannotWrite) + std::string(reason)), std::string::npos)
-      << r.report;
+  EXPECT_THAT(r.err, HasSubstr(std::string(kCannotWrite) + std::string(reason))) << r.report;
 }
 
 class OutputFailure : public ::testing::Test {

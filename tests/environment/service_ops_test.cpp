@@ -12,10 +12,14 @@
 #include <string>
 #include <vector>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "environment.hpp"
 #include "sockcalc/address/address.hpp"
+
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 namespace sockcalc::environment {
 namespace {
@@ -80,7 +84,7 @@ TEST(ServiceOps, UnderTheJournalEveryLineCarriesItsSeverityAndNoName) {
   ASSERT_TRUE(server) << server.error().message();
   const auto line = (*server)->wait_for_line("<6>listening on ", kPatience);
   ASSERT_TRUE(line) << (*server)->report();
-  EXPECT_NE(line->find(" (sockcalc "), std::string::npos) << "the start line gives the version";
+  EXPECT_THAT(*line, HasSubstr(" (sockcalc ")) << "the start line gives the version";
   const RunResult r = probe(port_of(*line));
   EXPECT_TRUE(r.status.exited_with(0)) << r.report;
   ASSERT_TRUE((*server)->terminate()) << (*server)->report();
@@ -138,8 +142,7 @@ TEST(ServiceOps, SighupStartsANewCaptureAfterRotationAndTheServerGoesOn) {
   ASSERT_TRUE((*server)->stop()) << p.report();
   EXPECT_TRUE(p.status().exited_with(0)) << p.report();
   EXPECT_EQ(count(p.err(), "server: SIGHUP: reloading\n"), 2u) << p.report();
-  EXPECT_NE(p.err().find("server: stopped; received=4 answered=4 "), std::string::npos)
-      << p.report();
+  EXPECT_THAT(p.err(), HasSubstr("server: stopped; received=4 answered=4 ")) << p.report();
   std::string why;
   const auto rotated = pcap_records(pcap + ".1", why);
   ASSERT_TRUE(rotated) << why;
@@ -228,7 +231,7 @@ TEST(ServiceOps, UnknownUserOrGroupIsAUsageError) {
         std::vector<std::string>{"--group", "nogroup", "::1", "0"}}) {
     const RunResult r = run_program(SOCKCALC_SERVER_BIN, args);
     EXPECT_TRUE(r.status.exited_with(2)) << r.report;
-    EXPECT_EQ(r.err.find("listening on"), std::string::npos) << r.report;
+    EXPECT_THAT(r.err, Not(HasSubstr("listening on"))) << r.report;
   }
 }
 
@@ -238,7 +241,7 @@ TEST(ServiceOps, UserWithoutRootIsRefusedBeforeServing) {
       run_via_shell(kAsNobody, SOCKCALC_SERVER_BIN, {"--user", "nobody", "::1", "0"});
   EXPECT_TRUE(r.status.exited_with(1)) << r.report;
   EXPECT_TRUE(r.err.starts_with("server: --user needs root: started as uid ")) << r.report;
-  EXPECT_EQ(r.err.find("listening on"), std::string::npos) << r.report;
+  EXPECT_THAT(r.err, Not(HasSubstr("listening on"))) << r.report;
 }
 
 // ---- Workers and the probe ----

@@ -2,6 +2,7 @@
 // tests/examples/examples_test.cpp -- internal to tests/examples.
 // Runs the programs of examples/ as processes over IPv6, IPv4 and Unix-domain sockets and
 // checks what they print against the library (codec, course_hex, Address). Test thread only.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cerrno>
@@ -16,6 +17,8 @@
 #include "sockcalc/core/hex.hpp"
 #include "sockcalc/protocol/codec.hpp"
 #include "sockcalc/socket/datagram_socket.hpp"
+
+using ::testing::HasSubstr;
 
 namespace sockcalc::integration {
 namespace {
@@ -152,7 +155,7 @@ TEST(Example02PrintDatagrams, ShowsANamedUnixSenderAndTheLengthOfItsAddress) {
   ASSERT_TRUE(p.wait_for_exit(kPatience)) << p.report();
   EXPECT_TRUE(p.status().exited_with(0)) << p.report();
   EXPECT_EQ(p.out(), printed(kHello, sender_address)) << p.report();
-  EXPECT_NE(p.out().find(dir.path() + "/sender.sock"), std::string::npos) << p.report();
+  EXPECT_THAT(p.out(), HasSubstr(dir.path() + "/sender.sock")) << p.report();
 }
 
 TEST(Example02PrintDatagrams, GivesUpAfterItsTimeoutWithoutADatagram) {
@@ -161,7 +164,7 @@ TEST(Example02PrintDatagrams, GivesUpAfterItsTimeoutWithoutADatagram) {
   Process& p = *printer->process;
   ASSERT_TRUE(p.wait_for_exit(kPatience)) << p.report();
   EXPECT_TRUE(p.status().exited_with(1)) << p.report();
-  EXPECT_NE(p.err().find("no datagram within 200 ms"), std::string::npos) << p.report();
+  EXPECT_THAT(p.err(), HasSubstr("no datagram within 200 ms")) << p.report();
   EXPECT_EQ(p.out(), "") << p.report();
 }
 
@@ -212,7 +215,7 @@ TEST(Example03RequestReply, ReportsARefusedConnectedSocket) {
   const RunResult r =
       run_program(SOCKCALC_EXAMPLE_03, {Address::loopback(Family::v6, port).to_string(), "1", "2"});
   EXPECT_TRUE(r.status.exited_with(1)) << r.report;
-  EXPECT_NE(r.out.find(std::strerror(ECONNREFUSED)), std::string::npos) << r.report;
+  EXPECT_THAT(r.out, HasSubstr(std::strerror(ECONNREFUSED))) << r.report;
 }
 
 // ---- 04_any_family: one function over IPv6, IPv4 and a Unix path ----
@@ -241,10 +244,10 @@ TEST(Example04AnyFamily, TheSameFunctionWorksForEveryFamily) {
     }
     const std::string& body = lines[2 * i + 1];
     EXPECT_EQ(body.rfind("  received 5 bytes from ", 0), 0U) << body;
-    EXPECT_NE(body.find(": " + course_hex(bytes_of(kHello))), std::string::npos) << body;
+    EXPECT_THAT(body, HasSubstr(": " + course_hex(bytes_of(kHello)))) << body;
   }
   EXPECT_EQ(lines[4], unix_path + ":");
-  EXPECT_NE(lines[5].find("from unix:(unnamed)"), std::string::npos) << lines[5];
+  EXPECT_THAT(lines[5], HasSubstr("from unix:(unnamed)")) << lines[5];
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 // bash, its function called as bash calls it, against the programs of this build under their
 // installed names (links sockcalc-NAME in a temporary directory put first on PATH).
 // Test thread only.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -17,6 +18,8 @@
 
 #include "install_support.hpp"
 #include "integration.hpp"
+
+using ::testing::HasSubstr;
 
 namespace sockcalc::install_test {
 namespace {
@@ -133,8 +136,7 @@ TEST_F(Completion, OffersTheOperationNamesTheHelpGivesAndTheProgramsTake) {
     const RunResult help = run_program(build_programs().at(tool), {"--help"});
     for (std::string op : complete({"sockcalc-" + tool, "--op", ""})) {
       if (op == "\\*") op = "*";
-      EXPECT_NE(help.out.find("'" + op + "'"), std::string::npos)
-          << tool << " " << op << help.report;
+      EXPECT_THAT(help.out, HasSubstr("'" + op + "'")) << tool << " " << op << help.report;
       const std::vector<std::string> args =
           tool == "client"
               ? std::vector<std::string>{"--op", op, "::1", server->port_arg(), "6", "7"}

@@ -9,6 +9,7 @@
 // leaving nothing behind. Skipped where a sockcalc package is installed already; one run at a
 // time on the machine (a lock file), since dpkg changes the whole system. Test thread only.
 #include <fcntl.h>
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -23,8 +24,12 @@
 #include "install_support.hpp"
 #include "integration.hpp"
 #include "sockcalc/core/hex.hpp"
+#include "sockcalc/core/unique_fd.hpp"
 #include "sockcalc/protocol/codec.hpp"
 #include "sockcalc/version.hpp"
+
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 namespace sockcalc::install_test {
 namespace {
@@ -55,10 +60,10 @@ class MachineLock {
   MachineLock() {
     const char* dir = fs::is_directory("/run/lock") ? "/run/lock" : "/tmp";
     path_ = std::string(dir) + "/sockcalc-deb-test.lock";
-    fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd_ < 0) return;
+    fd_.reset(::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+    if (!fd_.valid()) return;
     const auto deadline = steady_clock::now() + kLockPatience;
-    while (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    while (::flock(fd_.get(), LOCK_EX | LOCK_NB) != 0) {
       if (steady_clock::now() >= deadline) return;
       std::this_thread::sleep_for(kLockRetry);  // flock has no timeout of its own
     }
@@ -66,15 +71,13 @@ class MachineLock {
   }
   MachineLock(const MachineLock&) = delete;
   MachineLock& operator=(const MachineLock&) = delete;
-  ~MachineLock() {
-    if (fd_ >= 0) ::close(fd_);  // releases the lock
-  }
+  ~MachineLock() = default;  // closing fd_ releases the lock
   [[nodiscard]] bool held() const { return held_; }
   [[nodiscard]] const std::string& path() const { return path_; }
 
  private:
   std::string path_;
-  int fd_ = -1;
+  UniqueFd fd_;
   bool held_ = false;
 };
 
@@ -171,7 +174,7 @@ void expect_lintian_clean(const std::string& output) {
   const std::string install_md = read_file(std::string(SOCKCALC_SOURCE_DIR) + "/docs/INSTALL.md");
   for (const auto& [severity, names] : tags) {
     for (const std::string& name : names) {
-      EXPECT_NE(install_md.find("`" + name + "`"), std::string::npos)
+      EXPECT_THAT(install_md, HasSubstr("`" + name + "`"))
           << severity << ": " << name << " is not explained in docs/INSTALL.md";
     }
   }
@@ -192,20 +195,22 @@ std::string deb_content(const std::string& deb) {
 
 void expect_files(const std::string& content, const std::vector<std::string>& files) {
   for (const std::string& file : files) {
-    EXPECT_NE(content.find(" ./" + file + "\n"), std::string::npos) << file << "\n" << content;
+    EXPECT_THAT(content, HasSubstr(" ./" + file + "\n")) << file << "\n" << content;
   }
 }
 
 void expect_sockcalc_package(const std::string& deb) {
   const RunResult fields =
       run_program(SOCKCALC_DPKG_DEB, {"-f", deb, "Package", "Version", "Depends", "Section"});
-  EXPECT_NE(fields.out.find("Package: sockcalc\n"), std::string::npos) << fields.report;
-  EXPECT_NE(fields.out.find(std::string("Version: ") + kVersion + "\n"), std::string::npos);
-  EXPECT_NE(fields.out.find("Depends: libc6"), std::string::npos) << fields.out;
-  std::vector<std::string> files = {
-      "lib/systemd/system/sockcalc.service", "lib/systemd/system/sockcalc.socket",
-      "usr/share/sockcalc/wireshark/calc.lua", "usr/share/doc/sockcalc/copyright",
-      "usr/share/doc/sockcalc/docs/PROTOCOL.md.gz"};
+  EXPECT_THAT(fields.out, HasSubstr("Package: sockcalc\n")) << fields.report;
+  EXPECT_THAT(fields.out, HasSubstr(std::string("Version: ") + kVersion + "\n"));
+  EXPECT_THAT(fields.out, HasSubstr("Depends: libc6")) << fields.out;
+  std::vector<std::string> files = {"lib/systemd/system/sockcalc.service",
+                                    "lib/systemd/system/sockcalc.socket",
+                                    "lib/systemd/system/sockcalc-healthcheck.service",
+                                    "usr/share/sockcalc/wireshark/calc.lua",
+                                    "usr/share/doc/sockcalc/copyright",
+                                    "usr/share/doc/sockcalc/docs/PROTOCOL.md.gz"};
   for (const std::string& tool : tools()) {
     files.push_back("usr/bin/sockcalc-" + tool);
     files.push_back("usr/share/bash-completion/completions/sockcalc-" + tool);
@@ -213,13 +218,13 @@ void expect_sockcalc_package(const std::string& deb) {
   }
   const std::string content = deb_content(deb);
   expect_files(content, files);
-  EXPECT_EQ(content.find("/include/"), std::string::npos) << "headers belong to the -dev package";
+  EXPECT_THAT(content, Not(HasSubstr("/include/"))) << "headers belong to the -dev package";
 }
 
 void expect_dev_package(const std::string& deb) {
   const RunResult fields = run_program(SOCKCALC_DPKG_DEB, {"-f", deb, "Package", "Multi-Arch"});
-  EXPECT_NE(fields.out.find("Package: libsockcalc-dev\n"), std::string::npos) << fields.report;
-  EXPECT_NE(fields.out.find("Multi-Arch: same\n"), std::string::npos) << fields.out;
+  EXPECT_THAT(fields.out, HasSubstr("Package: libsockcalc-dev\n")) << fields.report;
+  EXPECT_THAT(fields.out, HasSubstr("Multi-Arch: same\n")) << fields.out;
   const std::string lib = "usr/lib/" + multiarch();
   expect_files(
       deb_content(deb),
@@ -242,7 +247,7 @@ void expect_hardened(const std::string& deb, const std::string& dir) {
     for (const char* line : {"Position Independent Executable: yes", "Stack protected: yes",
                              "Fortify Source functions: yes", "Read-only relocations: yes",
                              "Immediate binding: yes"}) {
-      EXPECT_NE(r.out.find(line), std::string::npos) << program << ": " << line << "\n" << r.out;
+      EXPECT_THAT(r.out, HasSubstr(line)) << program << ": " << line << "\n" << r.out;
     }
   }
 }
@@ -274,9 +279,8 @@ void expect_find_package_consumer(const std::string& dir) {
                                            build, "-DCMAKE_CXX_COMPILER=" SOCKCALC_CXX_COMPILER},
                                           kPackagePatience);
   ASSERT_TRUE(configure.status.exited_with(0)) << configure.report;
-  EXPECT_NE(read_file(build + "/CMakeCache.txt")
-                .find("sockcalc_DIR:PATH=/usr/lib/" + multiarch() + "/cmake/sockcalc\n"),
-            std::string::npos);
+  EXPECT_THAT(read_file(build + "/CMakeCache.txt"),
+              HasSubstr("sockcalc_DIR:PATH=/usr/lib/" + multiarch() + "/cmake/sockcalc\n"));
   const RunResult compile = run_program(
       SOCKCALC_CMAKE_COMMAND, {"--build", build, "--target", "03_request_reply"}, kPackagePatience);
   ASSERT_TRUE(compile.status.exited_with(0)) << compile.report;
@@ -284,7 +288,7 @@ void expect_find_package_consumer(const std::string& dir) {
   const RunResult ask =
       run_program(build + "/03_request_reply", {server->address().to_string(), "20", "22"});
   EXPECT_TRUE(ask.status.exited_with(0)) << ask.report << server->report();
-  EXPECT_NE(ask.out.find("\nsum = 42\n"), std::string::npos) << ask.report;
+  EXPECT_THAT(ask.out, HasSubstr("\nsum = 42\n")) << ask.report;
 }
 
 // tests/install/pkgconfig_consumer.cpp built with `pkg-config --cflags --libs sockcalc` alone.
@@ -303,8 +307,8 @@ void expect_pkg_config_consumer(const std::string& dir) {
   ASSERT_TRUE(compile.status.exited_with(0)) << compile.report;
   const RunResult run = run_program(program, {"20", "22"});
   EXPECT_TRUE(run.status.exited_with(0)) << run.report;
-  EXPECT_NE(run.out.find(std::string("sockcalc ") + kVersion + "\n"), std::string::npos);
-  EXPECT_NE(run.out.find("\nsum = 42\n"), std::string::npos) << run.report;
+  EXPECT_THAT(run.out, HasSubstr(std::string("sockcalc ") + kVersion + "\n"));
+  EXPECT_THAT(run.out, HasSubstr("\nsum = 42\n")) << run.report;
 }
 
 // Every object of libsockcalc.a linked into a shared object: only position-independent code

@@ -5,6 +5,7 @@
 // sockcalc- names, man pages, bash completion loaded by bash-completion, and outside builds of
 // examples/ (CMake package) and of a small program (pkg-config) run against real sockets.
 // Test thread only.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -22,6 +23,8 @@
 #include "sockcalc/core/hex.hpp"
 #include "sockcalc/protocol/codec.hpp"
 #include "sockcalc/version.hpp"
+
+using ::testing::HasSubstr;
 
 namespace sockcalc::install_test {
 namespace {
@@ -61,7 +64,7 @@ TEST(InstallPrefix, HoldsEveryProgramUnderItsSockcalcName) {
     EXPECT_FALSE(fs::exists(kPrefix + "/bin/" + tool)) << "an unprefixed " << tool;
     const RunResult r = run_program(program, {"--version"});
     EXPECT_TRUE(r.status.exited_with(0)) << r.report;
-    EXPECT_NE(r.out.find(std::string("(sockcalc) ") + kVersion), std::string::npos) << r.report;
+    EXPECT_THAT(r.out, HasSubstr(std::string("(sockcalc) ") + kVersion)) << r.report;
   }
 }
 
@@ -73,11 +76,11 @@ TEST(InstallPrefix, HoldsTheManPageOfEveryProgram) {
     ASSERT_NE(text, "") << "no man page " << page;
     std::string upper = tool;
     std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
-    EXPECT_NE(text.find(".TH SOCKCALC-" + upper + " \"1\""), std::string::npos) << page;
+    EXPECT_THAT(text, HasSubstr(".TH SOCKCALC-" + upper + " \"1\"")) << page;
     // The synopsis names the installed command, not the build tree's program.
-    EXPECT_NE(text.find(".SH SYNOPSIS\n.B sockcalc-" + tool + "\n"), std::string::npos) << text;
-    EXPECT_NE(text.find("\\-\\-version"), std::string::npos) << text;  // roff's "--version"
-    EXPECT_NE(text.find(std::string("sockcalc ") + kVersion), std::string::npos) << text;
+    EXPECT_THAT(text, HasSubstr(".SH SYNOPSIS\n.B sockcalc-" + tool + "\n")) << text;
+    EXPECT_THAT(text, HasSubstr("\\-\\-version")) << text;  // roff's "--version"
+    EXPECT_THAT(text, HasSubstr(std::string("sockcalc ") + kVersion)) << text;
   }
 }
 
@@ -88,8 +91,10 @@ TEST(InstallPrefix, HoldsTheSystemdUnitsPointingAtThisPrefix) {
   const std::string units = kPrefix + "/share/sockcalc/systemd/";
   EXPECT_TRUE(fs::is_regular_file(units + "sockcalc.socket"));
   const std::string service = read_file(units + "sockcalc.service");
-  EXPECT_NE(service.find("\nExecStart=" + kPrefix + "/bin/sockcalc-server\n"), std::string::npos)
-      << service;
+  EXPECT_THAT(service, HasSubstr("\nExecStart=" + kPrefix + "/bin/sockcalc-server\n")) << service;
+  const std::string checker = read_file(units + "sockcalc-healthcheck.service");
+  EXPECT_THAT(checker, HasSubstr("\nExecStart=" + kPrefix + "/bin/sockcalc-healthcheck --nft "))
+      << checker;
   EXPECT_FALSE(fs::exists(kPrefix + "/lib/systemd"));
 }
 
@@ -110,7 +115,7 @@ TEST(InstallPrefix, HoldsTheLibraryItsHeadersAndItsPackageFiles) {
   EXPECT_TRUE(fs::is_regular_file(kLibDir + "/cmake/sockcalc/sockcalcConfigVersion.cmake"));
   EXPECT_TRUE(fs::is_regular_file(kLibDir + "/cmake/sockcalc/sockcalcTargets.cmake"));
   const std::string pc = read_file(kLibDir + "/pkgconfig/sockcalc.pc");
-  EXPECT_NE(pc.find(std::string("\nVersion: ") + kVersion + "\n"), std::string::npos) << pc;
+  EXPECT_THAT(pc, HasSubstr(std::string("\nVersion: ") + kVersion + "\n")) << pc;
   EXPECT_TRUE(fs::is_regular_file(kPrefix + "/include/sockcalc/version.hpp"));
   // The public modules' headers and nothing else (docs/ARCHITECTURE.md, "Layers the build
   // enforces"): exactly src/MODULE/include/sockcalc/MODULE/*.hpp of those six, and version.hpp.
@@ -129,8 +134,8 @@ TEST(InstallPrefix, HoldsTheLibraryItsHeadersAndItsPackageFiles) {
   }
   EXPECT_EQ(installed, expected);
   EXPECT_GT(expected.size(), 10u);
-  for (const char* internal :
-       {"linksim", "loadgen", "conformance", "capture", "process", "metrics"}) {
+  for (const char* internal : {"linksim", "loadgen", "conformance", "capture", "process", "metrics",
+                               "healthcheck", "msc"}) {
     EXPECT_FALSE(fs::exists(include / internal)) << internal << " is not part of the library";
   }
 }
@@ -152,8 +157,8 @@ TEST(InstallPrefix, BashCompletionLoadsOnDemandForEveryProgram) {
                        "_sockcalc \"$2\" --vers \"$2\" && printf '%s\\n' \"${COMPREPLY[@]}\"",
                        "bash", loader, command});
     EXPECT_TRUE(r.status.exited_with(0)) << r.report;
-    EXPECT_NE(r.out.find("-F _sockcalc " + command + "\n"), std::string::npos) << r.report;
-    EXPECT_NE(r.out.find("\n--version\n"), std::string::npos) << r.report;
+    EXPECT_THAT(r.out, HasSubstr("-F _sockcalc " + command + "\n")) << r.report;
+    EXPECT_THAT(r.out, HasSubstr("\n--version\n")) << r.report;
   }
 }
 
@@ -173,9 +178,8 @@ TEST(InstallConsumer, BuildsTheExamplesAgainstTheInstalledCMakePackage) {
                   kBuildPatience);
   ASSERT_TRUE(configure.status.exited_with(0)) << configure.report;
   // find_package() took the installed package, not this build.
-  EXPECT_NE(read_file(build + "/CMakeCache.txt")
-                .find("sockcalc_DIR:PATH=" + kLibDir + "/cmake/sockcalc\n"),
-            std::string::npos);
+  EXPECT_THAT(read_file(build + "/CMakeCache.txt"),
+              HasSubstr("sockcalc_DIR:PATH=" + kLibDir + "/cmake/sockcalc\n"));
   const RunResult compile =
       run_program(SOCKCALC_CMAKE_COMMAND, {"--build", build, "-j", "2"}, kBuildPatience);
   ASSERT_TRUE(compile.status.exited_with(0)) << compile.report;
@@ -186,8 +190,7 @@ TEST(InstallConsumer, BuildsTheExamplesAgainstTheInstalledCMakePackage) {
   EXPECT_TRUE(any.status.exited_with(0)) << any.report;
   const std::string hello_hex = course_hex(std::as_bytes(std::span(std::string_view("hello"))));
   EXPECT_EQ(lines_of(any.out).size(), 4U) << any.report;
-  EXPECT_NE(any.out.find("from unix:(unnamed): " + hello_hex + "\n"), std::string::npos)
-      << any.report;
+  EXPECT_THAT(any.out, HasSubstr("from unix:(unnamed): " + hello_hex + "\n")) << any.report;
 
   // 03_request_reply against the installed server.
   ASSERT_OK_AND_ASSIGN(auto server, start_installed_server());
@@ -195,9 +198,9 @@ TEST(InstallConsumer, BuildsTheExamplesAgainstTheInstalledCMakePackage) {
   const RunResult ask = run_program(build + "/03_request_reply",
                                     concat({server->address().to_string()}, as_args(operands)));
   EXPECT_TRUE(ask.status.exited_with(0)) << ask.report << server->report();
-  EXPECT_NE(ask.out.find(
-                "\nsum = " + std::to_string(protocol::compute(protocol::Op::sum, operands)) + "\n"),
-            std::string::npos)
+  EXPECT_THAT(
+      ask.out,
+      HasSubstr("\nsum = " + std::to_string(protocol::compute(protocol::Op::sum, operands)) + "\n"))
       << ask.report;
 }
 

@@ -6,6 +6,7 @@
 // after the Makefile's install, `make uninstall` (cmake/uninstall.cmake) removes those files
 // and sockcalc's directories but nothing else. Each install rewrites the build's
 // install_manifest.txt: ctest runs this under RESOURCE_LOCK sockcalc_install. Test thread only.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -17,6 +18,8 @@
 
 #include "install_support.hpp"
 #include "integration.hpp"
+
+using ::testing::HasSubstr;
 
 namespace sockcalc::install_test {
 namespace {
@@ -51,12 +54,17 @@ bool listed(const std::vector<std::string>& manifest, const std::string& file) {
 // DESTDIR out), the service starting `server`.
 void expect_units(const std::vector<std::string>& manifest, const std::string& destdir,
                   const std::string& dir, const std::string& server) {
-  for (const char* unit : {"/sockcalc.socket", "/sockcalc.service"}) {
+  for (const char* unit :
+       {"/sockcalc.socket", "/sockcalc.service", "/sockcalc-healthcheck.service"}) {
     EXPECT_TRUE(fs::is_regular_file(destdir + dir + unit)) << destdir + dir + unit;
     EXPECT_TRUE(listed(manifest, dir + unit)) << dir + unit << " is not in install_manifest.txt";
   }
   const std::string service = read_file(destdir + dir + "/sockcalc.service");
-  EXPECT_NE(service.find("\nExecStart=" + server + "\n"), std::string::npos) << service;
+  EXPECT_THAT(service, HasSubstr("\nExecStart=" + server + "\n")) << service;
+  // The health checker's unit starts the health checker installed next to that server.
+  const std::string checker = read_file(destdir + dir + "/sockcalc-healthcheck.service");
+  const std::string bin = server.substr(0, server.rfind('/') + 1);
+  EXPECT_THAT(checker, HasSubstr("\nExecStart=" + bin + "sockcalc-healthcheck --nft ")) << checker;
 }
 
 // The regular files and symbolic links under `root`.
@@ -156,7 +164,7 @@ TEST(Uninstall, RemovesWhatMakeInstallInstalledAndNothingElse) {
   // Once more: nothing to do, not an error.
   const RunResult again = make({"uninstall", manifest});
   EXPECT_TRUE(again.status.exited_with(0)) << again.report;
-  EXPECT_NE(again.out.find("nothing to uninstall"), std::string::npos) << again.report;
+  EXPECT_THAT(again.out, HasSubstr("nothing to uninstall")) << again.report;
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 // Every program of this build run under its installed name (a link sockcalc-NAME in a
 // temporary directory, as help2man runs it for the man pages) says that name, and no other,
 // in its usage, --help, --version, errors and log lines. Test thread only.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -14,6 +15,9 @@
 #include "install_support.hpp"
 #include "integration.hpp"
 #include "sockcalc/version.hpp"
+
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 namespace sockcalc::install_test {
 namespace {
@@ -79,7 +83,7 @@ TEST_F(ProgramNames, HelpShowsTheNameInItsSynopsisAndEveryExample) {
     const std::vector<std::string> words = command_words(r.out);
     EXPECT_GE(words.size(), 2U) << "a synopsis and an example at least: " << r.report;
     for (const std::string& word : words) EXPECT_EQ(word, "sockcalc-" + tool) << r.report;
-    EXPECT_EQ(r.out.find("%prog"), std::string::npos) << "a placeholder left: " << r.report;
+    EXPECT_THAT(r.out, Not(HasSubstr("%prog"))) << "a placeholder left: " << r.report;
   }
 }
 
@@ -96,14 +100,12 @@ TEST_F(ProgramNames, UsageErrorsNameTheProgramAndItsHelp) {
 TEST_F(ProgramNames, HelpNamesTheOtherProgramsAsTheyAreRun) {
   // Installed, the suite's programs are sockcalc-NAME; in the build tree, the links ./NAME.
   const RunResult installed_help = run_program(installed("conformance"), {"--help"});
-  EXPECT_NE(installed_help.out.find(" client -- sockcalc-client\n"), std::string::npos)
+  EXPECT_THAT(installed_help.out, HasSubstr(" client -- sockcalc-client\n"))
       << installed_help.report;
   const RunResult loadgen_help = run_program(installed("loadgen"), {"--help"});
-  EXPECT_NE(loadgen_help.out.find("\"$(pidof sockcalc-server)\""), std::string::npos)
-      << loadgen_help.report;
+  EXPECT_THAT(loadgen_help.out, HasSubstr("\"$(pidof sockcalc-server)\"")) << loadgen_help.report;
   const RunResult build_help = run_program(build_programs().at("conformance"), {"--help"});
-  EXPECT_NE(build_help.out.find("  conformance client -- ./client\n"), std::string::npos)
-      << build_help.report;
+  EXPECT_THAT(build_help.out, HasSubstr("  conformance client -- ./client\n")) << build_help.report;
 }
 
 TEST_F(ProgramNames, ServerLogLinesStartWithItsName) {

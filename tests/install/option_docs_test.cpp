@@ -3,6 +3,7 @@
 // The options each program's --help lists, against its documentation: the option tables of
 // its section in README.md or docs/NAME.md, and the items of its man page (made by help2man
 // from that --help, tools/CMakeLists.txt). Test thread only.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <map>
@@ -14,6 +15,8 @@
 
 #include "install_support.hpp"
 #include "integration.hpp"
+
+using ::testing::HasSubstr;
 
 namespace sockcalc::install_test {
 namespace {
@@ -34,6 +37,8 @@ const std::map<std::string, OptionTables> kDocumented = {
     {"linksim", {"docs/LINKSIM.md", "## Usage"}},
     {"loadgen", {"docs/LOADGEN.md", "## Usage"}},
     {"conformance", {"docs/CONFORMANCE.md", "## Options and exit status"}},
+    {"healthcheck", {"docs/SCALING.md", "## Health checker"}},
+    {"msc", {"docs/DIAGRAMS.md", "## The msc converter"}},
 };
 
 std::string help_of(const std::string& tool) {
@@ -167,10 +172,10 @@ TEST(OptionDocs, EveryOptionOfEachProgramIsAnItemOfItsManPage) {
     for (const std::string& item : help_items(help_of(tool))) {
       EXPECT_TRUE(tags.contains(item)) << path << " has no item '" << item << "'";
     }
-    EXPECT_NE(page.find("\n.SH \"SEE ALSO\"\n"), std::string::npos) << path;
+    EXPECT_THAT(page, HasSubstr("\n.SH \"SEE ALSO\"\n")) << path;
     for (const std::string& other : tools()) {
       if (other == tool) continue;
-      EXPECT_NE(page.find(".BR sockcalc-" + other + " (1)"), std::string::npos)
+      EXPECT_THAT(page, HasSubstr(".BR sockcalc-" + other + " (1)"))
           << path << " does not point to sockcalc-" << other << "(1)";
     }
   }

@@ -6,7 +6,11 @@
 #include <string>
 #include <vector>
 
+#include <gmock/gmock.h>
+
 #include "integration.hpp"
+
+using ::testing::HasSubstr;
 
 namespace sockcalc::integration {
 namespace {
@@ -164,12 +168,11 @@ TEST_F(IntegVerbose, ServerAndClientTraceTheCourseExample) {
   EXPECT_TRUE(r.status.exited_with(kClientOk)) << r.report;
   EXPECT_EQ(r.out, "Result: 25\n") << r.report;
   // The course prints bytes with printf("0x%hhx "): the request starts 0x0 0x0 0x0 0x0 0x1.
-  EXPECT_NE(hex(sent).find("0x0 0x0 0x0 0x0 0x1 0x0 0x0 0x0 0x3"), std::string::npos);
-  EXPECT_NE(r.err.find("client: to " + server_addr + ", 21 bytes: " + hex(sent)), std::string::npos)
+  EXPECT_THAT(hex(sent), HasSubstr("0x0 0x0 0x0 0x0 0x1 0x0 0x0 0x0 0x3"));
+  EXPECT_THAT(r.err, HasSubstr("client: to " + server_addr + ", 21 bytes: " + hex(sent)))
       << r.report;
-  EXPECT_NE(r.err.find("client: from " + server_addr + ", " + std::to_string(reply.size()) +
-                       " bytes: " + hex(reply)),
-            std::string::npos)
+  EXPECT_THAT(r.err, HasSubstr("client: from " + server_addr + ", " + std::to_string(reply.size()) +
+                               " bytes: " + hex(reply)))
       << r.report;
 
   // The server's lines name the client's address: the same one in both.

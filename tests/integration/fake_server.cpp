@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "sockcalc/core/deadline.hpp"
 #include "sockcalc/core/hex.hpp"
 
 namespace sockcalc::integration {
@@ -59,9 +60,9 @@ FakeServer::~FakeServer() { stop(); }
 void FakeServer::run(Clock::time_point deadline) {
   std::array<pollfd, 2> fds{{{socket_.fd(), POLLIN, 0}, {waker_.fd(), POLLIN, 0}}};
   while (true) {
-    const auto left = std::chrono::ceil<milliseconds>(deadline - Clock::now()).count();
-    if (left <= 0) break;
-    const int rc = ::poll(fds.data(), fds.size(), static_cast<int>(left));
+    const int left = remaining_ms(deadline);
+    if (left == 0) break;
+    const int rc = ::poll(fds.data(), fds.size(), left);
     if (rc < 0 && errno != EINTR) break;
     if (rc <= 0) continue;
     if (fds[1].revents != 0) break;  // stop()

@@ -15,9 +15,13 @@
 #include <string>
 #include <vector>
 
+#include <gmock/gmock.h>
+
 #include "integration.hpp"
 #include "sockcalc/core/hex.hpp"
 #include "support/hostile.hpp"
+
+using ::testing::HasSubstr;
 
 namespace sockcalc::integration {
 namespace {
@@ -95,11 +99,10 @@ TEST(IntegLogInjection, ServerVerboseLogEscapesHostileUnixNames) {
   }
   EXPECT_EQ(stopped, 1u) << server->report();
   // Both peers were logged, their names escaped as Address::to_string() writes them.
-  EXPECT_NE(err.find("from " + abstract_peer.to_string() + ", 21 bytes"), std::string::npos)
+  EXPECT_THAT(err, HasSubstr("from " + abstract_peer.to_string() + ", 21 bytes"))
       << server->report();
-  EXPECT_NE(err.find("to " + path_peer.to_string() + ", 5 bytes"), std::string::npos)
-      << server->report();
-  EXPECT_NE(err.find("\\x0aserver: stopped; received=999"), std::string::npos) << server->report();
+  EXPECT_THAT(err, HasSubstr("to " + path_peer.to_string() + ", 5 bytes")) << server->report();
+  EXPECT_THAT(err, HasSubstr("\\x0aserver: stopped; received=999")) << server->report();
 }
 
 // A Unix name given raw on the command line is printed escaped on the "listening on" line, and
@@ -111,8 +114,7 @@ TEST(IntegLogInjection, RawUnixNamePrintsEscapedAndThePrintedFormReachesTheServe
   const std::string printed = server->address().to_string();
   EXPECT_EQ(printed, "unix:@sockcalc-raw-" + std::to_string(getpid()) + "\\x0a\\x1b[1m");
   EXPECT_EQ(server->address(), testing::raw_unix_address(name, testing::UnixNamespace::abstract));
-  EXPECT_NE(server->process().err().find("server: listening on " + printed + " (sockcalc "),
-            std::string::npos)
+  EXPECT_THAT(server->process().err(), HasSubstr("server: listening on " + printed + " (sockcalc "))
       << server->report();
   const RunResult r = run_client(concat({"-op", "+", printed}, as_args(kIntegers)));
   EXPECT_EQ(r.out, expected_output(Op::sum, kIntegers)) << r.report;
@@ -129,10 +131,9 @@ TEST(IntegLogInjection, ConformanceEscapesAClientsOutput) {
   EXPECT_EQ(control_bytes_in(r.out), "") << r.report;
   EXPECT_EQ(control_bytes_in(r.err), "") << r.report;
   // The output is shown, escaped.
-  EXPECT_NE(r.out.find("'Result: 2\\x1b[31m5\\x1b]0;title\\x07'"), std::string::npos) << r.report;
-  EXPECT_NE(r.out.find("Result: 2\\x1b[31m5\\x1b]0;title\\x07\\x0d"), std::string::npos)
-      << r.report;
-  EXPECT_NE(r.out.find("forged\\x1b[2J"), std::string::npos) << r.report;
+  EXPECT_THAT(r.out, HasSubstr("'Result: 2\\x1b[31m5\\x1b]0;title\\x07'")) << r.report;
+  EXPECT_THAT(r.out, HasSubstr("Result: 2\\x1b[31m5\\x1b]0;title\\x07\\x0d")) << r.report;
+  EXPECT_THAT(r.out, HasSubstr("forged\\x1b[2J")) << r.report;
 }
 
 }  // namespace

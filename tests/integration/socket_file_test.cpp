@@ -19,7 +19,11 @@
 #include <string>
 #include <vector>
 
+#include <gmock/gmock.h>
+
 #include "integration.hpp"
+
+using ::testing::HasSubstr;
 
 namespace sockcalc::integration {
 namespace {
@@ -182,7 +186,7 @@ TEST_F(SocketFile, MisuseIsAUsageError) {
   for (const Case& c : cases) {
     const RunResult r = run_program(SOCKCALC_SERVER_BIN, c.args);
     EXPECT_TRUE(r.status.exited_with(kServerUsage)) << r.report;
-    EXPECT_NE(r.err.find(c.says), std::string::npos) << r.report;
+    EXPECT_THAT(r.err, HasSubstr(c.says)) << r.report;
   }
   // Nothing was created.
   struct stat st {};

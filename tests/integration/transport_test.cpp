@@ -14,7 +14,11 @@
 #include <string>
 #include <vector>
 
+#include <gmock/gmock.h>
+
 #include "integration.hpp"
+
+using ::testing::HasSubstr;
 
 namespace sockcalc::integration {
 namespace {
@@ -116,7 +120,7 @@ TEST(IntegTransport, UnixPathWithoutServerIsRefused) {
   ASSERT_OK_AND_ASSIGN(const TempDir dir, TempDir::create());
   const RunResult r = run_client({"-op", "+", "unix:" + dir.path() + "/none.sock", "1"});
   EXPECT_TRUE(r.status.exited_with(kClientNoReply)) << r.report;
-  EXPECT_NE(r.err.find("refused"), std::string::npos) << r.report;
+  EXPECT_THAT(r.err, HasSubstr("refused")) << r.report;
 }
 
 // The server exits 0 on SIGTERM and on SIGINT, and logs its counters as it stops.
@@ -127,7 +131,7 @@ TEST_P(IntegServerStop, ExitsZeroAndLogsCounters) {
   ASSERT_OK_AND_ASSIGN(server, start_server({"::1", "0"}));
   expect_sum_from({"::1", server->port_arg()}, *server);
   expect_clean_stop(*server, GetParam(), 1);
-  EXPECT_NE(server->process().err().find("results=1 "), std::string::npos) << server->report();
+  EXPECT_THAT(server->process().err(), HasSubstr("results=1 ")) << server->report();
 }
 
 INSTANTIATE_TEST_SUITE_P(Server, IntegServerStop, ::testing::Values(SIGTERM, SIGINT),

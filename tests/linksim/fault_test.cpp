@@ -14,6 +14,8 @@
 
 #include "sockcalc/protocol/codec.hpp"
 
+using ::testing::HasSubstr;
+
 namespace sockcalc::linksim {
 namespace {
 
@@ -239,7 +241,7 @@ TEST(FaultDecider, RejectsOutOfRangeConfig) {
     EXPECT_THAT(d.error().context, ::testing::HasSubstr("out of range"));
     EXPECT_TRUE(validate(c).has_value());
   }
-  EXPECT_NE(validate({.loss = 150})->find("loss 150"), std::string::npos);
+  EXPECT_THAT(*(validate({.loss = 150})), HasSubstr("loss 150"));
   const FaultConfig good[] = {{},
                               {.loss = 100,
                                .duplicate = 100,

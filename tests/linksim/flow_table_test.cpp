@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// tests/linksim/flow_table_test.cpp -- unit tests of linksim/flow_table.hpp, timer_heap.hpp
-// and poller.hpp: LRU order, eviction, idle expiry, timer order, readiness on real sockets.
+// tests/linksim/flow_table_test.cpp -- unit tests of linksim/flow_table.hpp and timer_heap.hpp:
+// LRU order, eviction, idle expiry, timer order (the poller's tests: tests/unit/event_loop_test).
 // Single-threaded; explicit time points, loopback sockets only.
 #include "sockcalc/linksim/flow_table.hpp"
 
@@ -8,7 +8,6 @@
 
 #include <array>
 
-#include "sockcalc/linksim/poller.hpp"
 #include "sockcalc/linksim/timer_heap.hpp"
 
 namespace sockcalc::linksim {
@@ -113,44 +112,6 @@ TEST(TimerHeap, KeepsOrderOverManyItems) {
   }
   EXPECT_EQ(count, 1000);
 }
-
-class PollerTest : public ::testing::TestWithParam<PollerKind> {};
-
-TEST_P(PollerTest, ReportsReadableSocketsByToken) {
-  auto poller = Poller::create(GetParam());
-  ASSERT_TRUE(poller.ok()) << poller.error().message();
-  auto a = DatagramSocket::bind(Address::loopback(Family::v6, 0));
-  auto b = DatagramSocket::bind(Address::loopback(Family::v6, 0));
-  ASSERT_TRUE(a.ok() && b.ok());
-  ASSERT_TRUE((*poller)->add(a->fd(), 7).ok());
-  ASSERT_TRUE((*poller)->add(b->fd(), 9).ok());
-  EXPECT_FALSE((*poller)->add(a->fd(), 8).ok()) << "the same fd twice";
-  EXPECT_EQ((*poller)->size(), 2u);
-
-  std::vector<std::uint64_t> ready;
-  ASSERT_TRUE((*poller)->wait(0, ready).ok());
-  EXPECT_TRUE(ready.empty());
-
-  auto sender = DatagramSocket::connect(*b->local_address());
-  ASSERT_TRUE(sender.ok());
-  const std::array<std::byte, 1> one{std::byte{1}};
-  ASSERT_EQ(sender->send(one), 0);
-  ASSERT_TRUE((*poller)->wait(5000, ready).ok());
-  EXPECT_EQ(ready, std::vector<std::uint64_t>{9});
-
-  (*poller)->remove(b->fd());
-  EXPECT_EQ((*poller)->size(), 1u);
-  ready.clear();
-  ASSERT_TRUE((*poller)->wait(0, ready).ok());
-  EXPECT_TRUE(ready.empty()) << "a removed fd is not reported, readable or not";
-  (*poller)->remove(b->fd());  // unknown now: ignored
-  EXPECT_EQ((*poller)->size(), 1u);
-}
-
-INSTANTIATE_TEST_SUITE_P(Kinds, PollerTest, ::testing::Values(PollerKind::epoll, PollerKind::poll),
-                         [](const auto& p) {
-                           return std::string(p.param == PollerKind::epoll ? "epoll" : "poll");
-                         });
 
 }  // namespace
 }  // namespace sockcalc::linksim

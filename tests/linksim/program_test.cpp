@@ -2,6 +2,7 @@
 // tests/linksim/program_test.cpp -- the real linksim program between the real server and
 // client programs on loopback: results through a clean link, many clients, eviction, usage
 // errors, signals, -v traces and seed replay. Single-threaded; every process stopped by pid.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -13,6 +14,8 @@
 #include "harness.hpp"
 #include "sockcalc/protocol/codec.hpp"
 #include "sockcalc/socket/datagram_socket.hpp"
+
+using ::testing::HasSubstr;
 
 namespace sockcalc::test {
 namespace {
@@ -216,12 +219,12 @@ TEST(LinksimProgram, UsageErrorsExitTwo) {
     argv.insert(argv.end(), args.begin(), args.end());
     Program p = Program::start(argv, "bad" + std::to_string(i++));
     EXPECT_EQ(p.wait(kStopTimeout), 2) << p.dump();
-    EXPECT_NE(p.err().find("Try 'linksim --help'."), std::string::npos) << p.dump();
+    EXPECT_THAT(p.err(), HasSubstr("Try 'linksim --help'.")) << p.dump();
     EXPECT_EQ(lines_with(p.err(), "listening on").size(), 0u) << p.dump();
   }
   Program range = Program::start({kLinksimPath, "--loss", "150", "::1", "0", "::1", "9"}, "range");
   range.wait(kStopTimeout);
-  EXPECT_NE(range.err().find("invalid loss '150': must be a percentage 0..100"), std::string::npos)
+  EXPECT_THAT(range.err(), HasSubstr("invalid loss '150': must be a percentage 0..100"))
       << range.dump();
 }
 
@@ -233,7 +236,7 @@ TEST(LinksimProgram, HelpListsEveryOptionAndVersionPrints) {
         "-e, --corrupt", "-c, --cut", "-s, --seed", "--reorder-hold", "--idle-timeout",
         "--max-flows", "--max-held", "--max-held-bytes", "--poll", "-v, --verbose", "-h, --help",
         "-V, --version"}) {
-    EXPECT_NE(help.out().find(option), std::string::npos) << option;
+    EXPECT_THAT(help.out(), HasSubstr(option)) << option;
   }
   Program version = Program::start({kLinksimPath, "--version"}, "version");
   ASSERT_EQ(version.wait(kStopTimeout), 0) << version.dump();
@@ -311,14 +314,11 @@ TEST(LinksimProgram, VerboseLogsEachDecision) {
   // The course's example exchange (protocol.md, worked examples).
   const auto fwd = lines_with(err, "linksim: forward from [::1]:");
   ASSERT_EQ(fwd.size(), 1u) << err;
-  EXPECT_NE(fwd[0].find(", 21 bytes: 0x0 0x0 0x0 0x0 0x1 0x0 0x0 0x0 0x3"), std::string::npos)
-      << fwd[0];
-  EXPECT_NE(fwd[0].find("| sum, integer, 5 integers: 1 3 5 7 9 => pass"), std::string::npos)
-      << fwd[0];
+  EXPECT_THAT(fwd[0], HasSubstr(", 21 bytes: 0x0 0x0 0x0 0x0 0x1 0x0 0x0 0x0 0x3")) << fwd[0];
+  EXPECT_THAT(fwd[0], HasSubstr("| sum, integer, 5 integers: 1 3 5 7 9 => pass")) << fwd[0];
   const auto rev = lines_with(err, "linksim: reverse to [::1]:");
   ASSERT_EQ(rev.size(), 1u) << err;
-  EXPECT_NE(rev[0].find(", 5 bytes: 0x80 0x0 0x0 0x0 0x19 | result 25 => pass"), std::string::npos)
-      << rev[0];
+  EXPECT_THAT(rev[0], HasSubstr(", 5 bytes: 0x80 0x0 0x0 0x0 0x19 | result 25 => pass")) << rev[0];
   EXPECT_EQ(lines_with(err, "created (upstream [::1]:").size(), 1u) << err;
 }
 

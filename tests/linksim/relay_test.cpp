@@ -13,6 +13,7 @@
 #include <memory>
 #include <thread>
 
+#include "sockcalc/core/deadline.hpp"
 #include "sockcalc/protocol/codec.hpp"
 #include "sockcalc/socket/datagram_socket.hpp"
 
@@ -54,9 +55,9 @@ std::optional<Received> receive(const DatagramSocket& s, milliseconds timeout) {
     if (r.outcome == RecvOutcome::received) {
       return Received{{buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(r.held)}, from};
     }
-    const auto left = std::chrono::ceil<milliseconds>(deadline - Clock::now()).count();
-    if (left <= 0) return std::nullopt;
-    (void)s.wait_readable(static_cast<int>(left));
+    const int left = remaining_ms(deadline);
+    if (left == 0) return std::nullopt;
+    (void)s.wait_readable(left);
   }
 }
 

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -22,6 +23,8 @@
 #include "sockcalc/loadgen/sockperf_wire.hpp"
 #include "sockcalc/socket/datagram_socket.hpp"
 #include "support/process.hpp"
+
+using ::testing::HasSubstr;
 
 namespace sockcalc::loadgen_test {
 namespace {
@@ -165,8 +168,8 @@ TEST(LoadgenRun, RealServerOnUnixSocketWaitsForRoomInTheQueue) {
     const auto r =
         loadgen({"-c", "2", "-d", "0.5", "-w", "0", "--op", "*", "--format", "string", path});
     EXPECT_EQ(exit_code(r), 0) << dump(r);
-    EXPECT_NE(r.out.find("result          PASS"), std::string::npos) << dump(r);
-    EXPECT_NE(r.out.find("op product, format string"), std::string::npos) << dump(r);
+    EXPECT_THAT(r.out, HasSubstr("result          PASS")) << dump(r);
+    EXPECT_THAT(r.out, HasSubstr("op product, format string")) << dump(r);
     // More sockets than a Unix datagram queue holds (net.unix.max_dgram_qlen, 10 by default):
     // a full queue makes send() fail with EAGAIN, and the generator must wait for room
     // (EPOLLOUT) rather than for a timeout.
@@ -246,14 +249,14 @@ TEST(LoadgenRun, WrongAnswersAreCountedAndFailTheRun) {
   // After a wrong reply the socket is replaced, so the next request goes out from a new port.
   EXPECT_EQ(num(j, "measured", "sockets_replaced"), num(j, "measured", "wrong"));
   ASSERT_TRUE(j.at("first_failure").is_string());
-  EXPECT_NE(j.at("first_failure").get<std::string>().find("expected"), std::string::npos);
+  EXPECT_THAT(j.at("first_failure").get<std::string>(), HasSubstr("expected"));
   EXPECT_FALSE(j.at("pass").get<bool>());
   // The text report says so too.
   const auto text =
       loadgen({"-c", "1", "-d", "0.2", "-w", "0", "::1", std::to_string(peer->port())});
   EXPECT_EQ(exit_code(text), 1) << dump(text);
-  EXPECT_NE(text.out.find("result          FAIL"), std::string::npos) << dump(text);
-  EXPECT_NE(text.out.find("first failure"), std::string::npos) << dump(text);
+  EXPECT_THAT(text.out, HasSubstr("result          FAIL")) << dump(text);
+  EXPECT_THAT(text.out, HasSubstr("first failure")) << dump(text);
 }
 
 TEST(LoadgenRun, DroppedRequestsTimeOutAndTheRestStayRight) {
@@ -320,19 +323,7 @@ TEST(LoadgenRun, NobodyListeningFailsWithoutAnyOkReply) {
 // ---- Against sockperf ----
 
 // The sockperf program found on PATH, or "" when there is none.
-std::string sockperf_path() {
-  const char* path = std::getenv("PATH");
-  std::string_view dirs = path ? path : "";
-  while (!dirs.empty()) {
-    const auto colon = dirs.find(':');
-    const std::string_view dir = dirs.substr(0, colon);
-    dirs = colon == std::string_view::npos ? std::string_view() : dirs.substr(colon + 1);
-    if (dir.empty()) continue;
-    const std::string candidate = std::string(dir) + "/sockperf";
-    if (access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  return "";
-}
+std::string sockperf_path() { return testing::find_program("sockperf").value_or(""); }
 
 // Sends ping-pong messages until the sockperf server answers one (bounded).
 bool sockperf_answers(std::uint16_t port) {
@@ -414,7 +405,7 @@ TEST(LoadgenUsage, BadArgumentsExitWithStatus2) {
     for (const auto& a : args) joined += " '" + a + "'";
     const auto r = run_program(kLoadgen, args, kPatience);
     EXPECT_EQ(exit_code(r), 2) << "loadgen" << joined << dump(r);
-    EXPECT_NE(r.err.find("loadgen: "), std::string::npos) << "loadgen" << joined << dump(r);
+    EXPECT_THAT(r.err, HasSubstr("loadgen: ")) << "loadgen" << joined << dump(r);
     EXPECT_TRUE(r.out.empty()) << "loadgen" << joined << dump(r);
   }
 }
@@ -425,7 +416,7 @@ TEST(LoadgenUsage, HelpListsEveryOption) {
   for (const char* flag : {"--concurrency", "--duration", "--warmup", "--rate", "--timeout", "--op",
                            "--format", "--count", "--seed", "--sockperf", "--server-pid", "--json",
                            "--max-timeouts", "--help", "--version", "Exit status"}) {
-    EXPECT_NE(r.out.find(flag), std::string::npos) << flag;
+    EXPECT_THAT(r.out, HasSubstr(flag)) << flag;
   }
 }
 

@@ -11,6 +11,7 @@
 #include <set>
 #include <vector>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -21,6 +22,8 @@
 #include "sockcalc/loadgen/sockperf_wire.hpp"
 #include "sockcalc/loadgen/workload.hpp"
 #include "sockcalc/protocol/codec.hpp"
+
+using ::testing::HasSubstr;
 
 namespace sockcalc::loadgen {
 namespace {
@@ -176,7 +179,7 @@ TEST(LoadgenCpu, ReadsThisProcessAndRejectsAMissingOne) {
   // pid_max on Linux is at most 4194304, so this pid cannot exist.
   auto missing = process_cpu_times(4'194'305);
   ASSERT_FALSE(missing.ok());
-  EXPECT_NE(missing.error().message().find("/proc/4194305/stat"), std::string::npos);
+  EXPECT_THAT(missing.error().message(), HasSubstr("/proc/4194305/stat"));
 }
 
 // ---- sockperf header ----
@@ -320,8 +323,8 @@ TEST(LoadgenWorkload, MismatchDescriptionNamesExpectedAndGot) {
   std::array<std::byte, 16> buf{};
   const auto n = protocol::encode_success_reply(p.expected + 1, p.format, buf);
   const auto line = describe_calc_mismatch(p, {buf.data(), n}, Verdict::wrong);
-  EXPECT_NE(line.find("expected " + std::to_string(p.expected)), std::string::npos) << line;
-  EXPECT_NE(line.find("got " + std::to_string(p.expected + 1)), std::string::npos) << line;
+  EXPECT_THAT(line, HasSubstr("expected " + std::to_string(p.expected))) << line;
+  EXPECT_THAT(line, HasSubstr("got " + std::to_string(p.expected + 1))) << line;
 }
 
 // ---- Report ----

@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "sockcalc/address/address.hpp"
+#include "sockcalc/core/unique_fd.hpp"
 
 namespace sockcalc::metrics_test {
 
@@ -27,22 +28,14 @@ class TcpClient {
  public:
   /// Connected to `to`, or nullopt.
   static std::optional<TcpClient> connect(const Address& to) {
-    const int fd = ::socket(to.family(), SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return std::nullopt;
-    if (::connect(fd, to.data(), to.length()) != 0) {
-      ::close(fd);
-      return std::nullopt;
-    }
-    return TcpClient(fd);
+    UniqueFd fd(::socket(to.family(), SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!fd.valid() || ::connect(fd.get(), to.data(), to.length()) != 0) return std::nullopt;
+    return TcpClient(std::move(fd));
   }
-  TcpClient(TcpClient&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-  TcpClient& operator=(TcpClient&&) = delete;
-  TcpClient(const TcpClient&) = delete;
-  ~TcpClient() { close(); }
 
   bool send_all(std::string_view bytes) const {
     while (!bytes.empty()) {
-      const ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+      const ssize_t n = ::send(fd_.get(), bytes.data(), bytes.size(), MSG_NOSIGNAL);
       if (n <= 0) return false;
       bytes.remove_prefix(static_cast<std::size_t>(n));
     }
@@ -62,9 +55,9 @@ class TcpClient {
     while (true) {
       const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count();
       if (left <= 0) return r;
-      pollfd p{fd_, POLLIN, 0};
+      pollfd p{fd_.get(), POLLIN, 0};
       if (::poll(&p, 1, static_cast<int>(left)) <= 0) continue;
-      const ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
+      const ssize_t n = ::recv(fd_.get(), buffer, sizeof buffer, 0);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {  // EOF, or a reset: the peer closed
         r.closed = true;
@@ -77,18 +70,15 @@ class TcpClient {
   /// Whether the peer has closed the connection (EOF or reset) by now, without waiting.
   [[nodiscard]] bool peer_closed() const {
     char byte = 0;
-    const ssize_t n = ::recv(fd_, &byte, 1, MSG_DONTWAIT | MSG_PEEK);
+    const ssize_t n = ::recv(fd_.get(), &byte, 1, MSG_DONTWAIT | MSG_PEEK);
     return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
   }
 
-  void close() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
+  void close() { fd_.reset(); }
 
  private:
-  explicit TcpClient(int fd) : fd_(fd) {}
-  int fd_ = -1;
+  explicit TcpClient(UniqueFd fd) : fd_(std::move(fd)) {}
+  UniqueFd fd_;
 };
 
 /// One exchange: connect, send `request`, read the whole reply (empty on failure).

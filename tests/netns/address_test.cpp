@@ -8,7 +8,11 @@
 #include <string>
 #include <vector>
 
+#include <gmock/gmock.h>
+
 #include "netns.hpp"
+
+using ::testing::HasSubstr;
 
 namespace sockcalc::testing {
 namespace {
@@ -145,8 +149,8 @@ TEST_F(BetweenHosts, LinkLocalServerAndClientThroughTheirScopes) {
   // The client prints its peer with the scope too.
   const RunResult traced =
       ask_sum(*lab_, "c", std::string(kServerLinkLocal) + "%" + kClientIf, port, {"-v"});
-  EXPECT_NE(traced.err.find("[" + std::string(kServerLinkLocal) + "%" + kClientIf + "]:" + port),
-            std::string::npos)
+  EXPECT_THAT(traced.err,
+              HasSubstr("[" + std::string(kServerLinkLocal) + "%" + kClientIf + "]:" + port))
       << traced.report;
   EXPECT_EQ(failures, "") << failures << "\n" << (*p)->report();
 }

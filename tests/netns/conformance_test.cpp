@@ -8,7 +8,11 @@
 #include <string>
 #include <vector>
 
+#include <gmock/gmock.h>
+
 #include "netns.hpp"
+
+using ::testing::HasSubstr;
 
 namespace sockcalc::testing {
 namespace {
@@ -51,9 +55,8 @@ TEST(ConformanceBetweenHosts, OurWildcardServerPassesAtEveryAddress) {
     const RunResult r = check(*lab, target, (*server)->port_arg());
     EXPECT_TRUE(r.status.exited_with(0)) << target << "\n" << r.report;
     EXPECT_EQ(status_of(r.out, "reply-source"), "PASS") << target << "\n" << r.report;
-    EXPECT_NE(r.out.find(" 0 failed, 0 warnings, 0 skipped: PASS"), std::string::npos)
-        << target << "\n"
-        << r.report;
+    EXPECT_THAT(r.out, HasSubstr(" 0 failed, 0 warnings, 0 skipped: PASS")) << target << "\n"
+                                                                            << r.report;
   }
 }
 
@@ -73,12 +76,10 @@ TEST(ConformanceBetweenHosts, AWrongSourceServerFailsReplySource) {
     const RunResult r = check(*lab, target, port);
     EXPECT_TRUE(r.status.exited_with(1)) << target << "\n" << r.report;
     EXPECT_EQ(status_of(r.out, "reply-source"), "FAIL") << target << "\n" << r.report;
-    EXPECT_NE(r.out.find("broke P-14: the reply to a request sent to "), std::string::npos)
-        << target << "\n"
-        << r.report;
+    EXPECT_THAT(r.out, HasSubstr("broke P-14: the reply to a request sent to ")) << target << "\n"
+                                                                                 << r.report;
     const std::string routed = std::string(target) == "fd5c:b::2" ? "[fd5c:a::1]:" : "10.55.0.1:";
-    EXPECT_NE(r.out.find("came from " + routed + port), std::string::npos) << target << "\n"
-                                                                           << r.report;
+    EXPECT_THAT(r.out, HasSubstr("came from " + routed + port)) << target << "\n" << r.report;
   }
 }
 

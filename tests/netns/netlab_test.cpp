@@ -6,7 +6,11 @@
 // Test thread only; every process is stopped by its pid.
 #include <stdexcept>
 
+#include <gmock/gmock.h>
+
 #include "netns.hpp"
+
+using ::testing::HasSubstr;
 
 namespace sockcalc::testing {
 namespace {
@@ -95,8 +99,8 @@ TEST(NetLab, RefusesBadHostsAndReportsIpErrors) {
   const Status bad = lab->add_address("a", "nosuchif", "fd5c::1/64");
   ASSERT_FALSE(bad.ok());
   // The message names the command and carries ip's own words.
-  EXPECT_NE(bad.error().message().find("ip -n"), std::string::npos) << bad.error().message();
-  EXPECT_NE(bad.error().message().find("nosuchif"), std::string::npos) << bad.error().message();
+  EXPECT_THAT(bad.error().message(), HasSubstr("ip -n")) << bad.error().message();
+  EXPECT_THAT(bad.error().message(), HasSubstr("nosuchif")) << bad.error().message();
 }
 
 }  // namespace

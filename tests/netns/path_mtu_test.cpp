@@ -8,7 +8,11 @@
 #include <string>
 #include <vector>
 
+#include <gmock/gmock.h>
+
 #include "netns.hpp"
+
+using ::testing::HasSubstr;
 
 namespace sockcalc::testing {
 namespace {
@@ -92,7 +96,7 @@ TEST(PathMtu, Ipv6LongestRequestFitsTheMinimumMtuOnTheFirstTry) {
   const RunResult r = lab->run("c", SOCKCALC_CLIENT_BIN, args);
   EXPECT_TRUE(r.status.exited_with(0)) << r.report << (*server)->report();
   EXPECT_EQ(r.out, kSixtyFourSum) << r.report;
-  EXPECT_NE(r.err.find("257 bytes"), std::string::npos) << r.report;
+  EXPECT_THAT(r.err, HasSubstr("257 bytes")) << r.report;
   EXPECT_EQ(tries(r), 1) << "answered only after a retransmission\n" << r.report;
 
   const Counters after = read_v6(*lab);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // tests/support/process.cpp -- implementation of tests/support/process.hpp.
-// Children started with core/child_process (fork+execve to pass listen fds); waits poll the
-// pipes and a pidfd.
+// Children are process/child's ChildProcess (started with fork+execve to pass listen fds); this
+// file adds what tests need around it: environments, listen fds, start lines, reports.
 // One thread per object.
 #include "support/process.hpp"
 
@@ -16,8 +16,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <sstream>
 #include <string_view>
 
+#include "sockcalc/core/deadline.hpp"
 #include "sockcalc/process/child_process.hpp"
 
 extern char** environ;
@@ -27,8 +29,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Without a pidfd to poll, a wait for exit looks at the child this often.
-constexpr int kExitPollSliceMs = 10;
+// After the child ended, its pipes are read for at least this long (they end at once, unless
+// something it started holds them).
+constexpr milliseconds kDrainAfterExit{1000};
 // The longest path a Unix socket inside a TempDir may need: "DIR/" plus a short file name must
 // fit in sun_path (108 bytes with its NUL).
 constexpr std::size_t kMaxTempDirLength = 80;
@@ -36,18 +39,8 @@ constexpr std::size_t kMaxTempDirLength = 80;
 // after fork).
 constexpr std::size_t kMaxListenFds = 64;
 
-int remaining_ms(Clock::time_point deadline) {
-  const auto left = std::chrono::ceil<milliseconds>(deadline - Clock::now()).count();
-  return left > 0 ? static_cast<int>(std::min<long long>(left, 1'000'000)) : 0;
-}
-
 Error failure(std::errc code, std::string context) {
   return Error{std::make_error_code(code), std::move(context)};
-}
-
-void close_fd(int& fd) {
-  if (fd >= 0) ::close(fd);
-  fd = -1;
 }
 
 // The first complete line of `text` that starts with `prefix`, without prefix and newline.
@@ -151,15 +144,14 @@ bool install_fd(int from, int to) {
   ::_exit(127);  // as a shell reports a program it cannot run
 }
 
-// Starts `argv` with `listen_fds` at 3.. and LISTEN_FDS/LISTEN_PID set, as systemd does: fork +
+// Starts the child with `listen_fds` at 3.. and LISTEN_FDS/LISTEN_PID set, as systemd does: fork +
 // execve, since LISTEN_PID must be the child's own pid, which posix_spawn cannot write.
-Result<ChildHandles> fork_with_listen_fds(const std::vector<std::string>& argv,
-                                          ChildEnvironment& env, const std::vector<int>& fds) {
-  return start_with_pipes(argv, [&](char* const* args, int out, int err, pid_t& pid) {
+ChildStarter fork_with_listen_fds(ChildEnvironment& env, const std::vector<int>& fds) {
+  return [&env, &fds](char* const* args, int out, int err, pid_t& pid) {
     pid = ::fork();
     if (pid == 0) exec_child(args[0], args, env, fds, out, err);
     return pid < 0 ? errno : 0;
-  });
+  };
 }
 
 }  // namespace
@@ -183,135 +175,84 @@ Result<std::unique_ptr<Process>> Process::start(const std::string& program,
     return failure(std::errc::invalid_argument,
                    "cannot pass more than " + std::to_string(kMaxListenFds) + " listen fds");
   }
-  std::unique_ptr<Process> p(new Process());
-  p->command_ = std::filesystem::path(program).filename().string();
-  for (const std::string& a : args) p->command_ += " '" + a + "'";
+  std::string command = std::filesystem::path(program).filename().string();
+  for (const std::string& a : args) command += " '" + a + "'";
 
   std::vector<std::string> argv = {program};
   argv.insert(argv.end(), args.begin(), args.end());
   ChildEnvironment env(options);
-  auto handles = options.listen_fds.empty()
-                     ? spawn_with_pipes(argv, SpawnOptions{.envp = env.envp()})
-                     : fork_with_listen_fds(argv, env, options.listen_fds);
-  if (!handles) return handles.error();
-  p->pid_ = handles->pid;
-  p->out_fd_ = handles->out_fd;
-  p->err_fd_ = handles->err_fd;
-  // A pidfd turns "wait for exit" into one poll(); without it, waits look in short slices.
-  p->pidfd_ = handles->pidfd;
-  return p;
+  ChildOptions how{.envp = env.envp()};
+  if (!options.listen_fds.empty()) how.starter = fork_with_listen_fds(env, options.listen_fds);
+  auto child = ChildProcess::start(argv, how);
+  if (!child) return child.error();
+  return std::unique_ptr<Process>(new Process(std::move(*child), std::move(command)));
 }
 
 Process::~Process() {
-  if (pid_ > 0 && !reaped()) {
-    terminate();
-    if (!reaped()) reap(Reap::wait);  // after SIGKILL: the kernel ends it promptly
-  }
-  close_fd(out_fd_);
-  close_fd(err_fd_);
-  close_fd(pidfd_);
+  // SIGTERM first, so that a program under test may print its counters as it ends; the child's
+  // own destructor then kills whatever still runs.
+  if (!reaped()) terminate();
 }
 
-void Process::pump(milliseconds timeout) {
-  std::array<pollfd, 2> fds{};
-  nfds_t n = 0;
-  for (int fd : {out_fd_, err_fd_}) {
-    if (fd >= 0) fds[n++] = pollfd{fd, POLLIN, 0};
+ExitStatus Process::status() const {
+  ExitStatus status;
+  if (const auto& e = child_.exit()) {
+    status.exited = e->exited;
+    status.code = e->code;
+    status.signaled = !e->exited && e->signal != 0;
+    status.signal = e->signal;
   }
-  if (n == 0) return;
-  const int rc = ::poll(fds.data(), n, static_cast<int>(timeout.count()));
-  if (rc <= 0) return;  // timeout, or EINTR: the caller re-checks its deadline
-  read_available(out_fd_, out_);
-  read_available(err_fd_, err_);
+  return status;
 }
+
+void Process::pump(milliseconds timeout) { child_.pump(timeout); }
 
 bool Process::wait_for_stderr(std::string_view needle, milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
-  while (err_.find(needle) == std::string::npos) {
+  while (err().find(needle) == std::string::npos) {
     const int left = remaining_ms(deadline);
-    if (left == 0 || err_fd_ < 0) break;
+    if (left == 0 || !child_.err_open()) break;
     pump(milliseconds(left));
   }
-  return err_.find(needle) != std::string::npos;
+  return err().find(needle) != std::string::npos;
 }
 
 std::optional<std::string> Process::wait_for_line(std::string_view prefix, milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
   while (true) {
-    if (auto line = find_line(err_, prefix)) return line;
+    if (auto line = find_line(err(), prefix)) return line;
     const int left = remaining_ms(deadline);
-    if (left == 0 || err_fd_ < 0) return std::nullopt;
+    if (left == 0 || !child_.err_open()) return std::nullopt;
     pump(milliseconds(left));
-  }
-}
-
-bool Process::reap(Reap how) {
-  if (reaped()) return true;
-  const std::optional<ChildExit> e = reap_child(pid_, how);
-  if (!e) return false;
-  ExitStatus status;
-  status.exited = e->exited;
-  status.code = e->code;
-  status.signaled = !e->exited && e->signal != 0;
-  status.signal = e->signal;
-  status_ = status;
-  return true;
-}
-
-void Process::drain_after_exit(milliseconds timeout) {
-  // The child is gone, so its pipes end at once, unless something it started still holds
-  // them: the bound keeps that from hanging the test.
-  const auto deadline = Clock::now() + timeout;
-  while ((out_fd_ >= 0 || err_fd_ >= 0) && remaining_ms(deadline) > 0) {
-    pump(milliseconds(remaining_ms(deadline)));
   }
 }
 
 bool Process::wait_for_exit(milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
-  while (!reap(Reap::no_hang)) {
-    const int left = remaining_ms(deadline);
-    if (left == 0) return false;
-    std::array<pollfd, 3> fds{};
-    nfds_t n = 0;
-    for (int fd : {out_fd_, err_fd_, pidfd_}) {
-      if (fd >= 0) fds[n++] = pollfd{fd, POLLIN, 0};
-    }
-    const int wait_ms = pidfd_ >= 0 ? left : std::min(left, kExitPollSliceMs);
-    if (::poll(fds.data(), n, wait_ms) > 0) {
-      read_available(out_fd_, out_);
-      read_available(err_fd_, err_);
-    }
-  }
-  drain_after_exit(std::max(milliseconds(remaining_ms(deadline)), milliseconds(1000)));
+  if (!child_.wait_for_exit(timeout)) return false;
+  // The child is gone, so its pipes end at once, unless something it started still holds
+  // them: the bound keeps that from hanging the test.
+  child_.drain(std::max(deadline, Clock::now() + kDrainAfterExit));
   return true;
 }
 
-void Process::close_stderr_reader() {
-  read_available(err_fd_, err_);
-  close_fd(err_fd_);
-}
+void Process::close_stderr_reader() { child_.close_err(); }
 
-void Process::send_signal(int signal) {
-  if (pid_ > 0 && !reap(Reap::no_hang)) ::kill(pid_, signal);
-}
+void Process::send_signal(int signal) { child_.send_signal(signal); }
 
 bool Process::terminate(milliseconds grace) {
-  if (pid_ <= 0 || reap(Reap::no_hang)) return true;
-  ::kill(pid_, SIGTERM);
-  if (wait_for_exit(grace)) return true;
-  ::kill(pid_, SIGKILL);
-  wait_for_exit(grace);
-  return false;
+  const bool on_term = child_.terminate(grace);
+  child_.drain(Clock::now() + kDrainAfterExit);
+  return on_term;
 }
 
 std::string Process::report() const {
-  std::string r = "$ " + command_ + "\n  pid " + std::to_string(pid_) + ": " +
-                  (status_ ? status_->to_string() : std::string("still running")) + "\n";
-  r += "--- stdout ---\n" + out_;
-  if (!out_.empty() && out_.back() != '\n') r += "\n";
-  r += "--- stderr ---\n" + err_;
-  if (!err_.empty() && err_.back() != '\n') r += "\n";
+  std::string r =
+      "$ " + command_ + "\n  pid " + std::to_string(pid()) + ": " + status().to_string() + "\n";
+  r += "--- stdout ---\n" + out();
+  if (!out().empty() && out().back() != '\n') r += "\n";
+  r += "--- stderr ---\n" + err();
+  if (!err().empty() && err().back() != '\n') r += "\n";
   r += "--------------\n";
   return r;
 }
@@ -427,6 +368,21 @@ TempDir::~TempDir() {
   if (path_.empty()) return;
   std::error_code ec;
   std::filesystem::remove_all(path_, ec);
+}
+
+std::optional<std::string> find_program(const std::string& name,
+                                        const std::vector<std::string>& extra_dirs) {
+  std::vector<std::string> dirs;
+  if (const char* path = std::getenv("PATH"); path != nullptr) {
+    std::istringstream list(path);
+    for (std::string dir; std::getline(list, dir, ':');) dirs.push_back(dir);
+  }
+  dirs.insert(dirs.end(), extra_dirs.begin(), extra_dirs.end());
+  for (const std::string& dir : dirs) {
+    const std::string candidate = dir + "/" + name;
+    if (!dir.empty() && ::access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return std::nullopt;
 }
 
 }  // namespace sockcalc::testing

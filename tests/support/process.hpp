@@ -19,7 +19,7 @@
 
 #include "sockcalc/address/address.hpp"
 #include "sockcalc/core/result.hpp"
-#include "sockcalc/process/child_process.hpp"
+#include "sockcalc/process/child.hpp"
 
 namespace sockcalc::testing {
 
@@ -72,7 +72,7 @@ class Process {
   /// terminate()s a child still running, then closes every fd. Never throws.
   ~Process();
 
-  [[nodiscard]] pid_t pid() const { return pid_; }
+  [[nodiscard]] pid_t pid() const { return child_.pid(); }
   /// The command line, for messages: "server ::1 0".
   [[nodiscard]] const std::string& command() const { return command_; }
 
@@ -104,29 +104,22 @@ class Process {
   /// Returns whether the child exited on SIGTERM alone.
   bool terminate(milliseconds grace = kPatience);
 
-  [[nodiscard]] bool reaped() const { return status_.has_value(); }
+  [[nodiscard]] bool reaped() const { return child_.ended(); }
   /// How the child ended; ExitStatus{} (neither exited nor signaled) while it runs.
-  [[nodiscard]] ExitStatus status() const { return status_.value_or(ExitStatus{}); }
+  [[nodiscard]] ExitStatus status() const;
 
-  [[nodiscard]] const std::string& out() const { return out_; }
-  [[nodiscard]] const std::string& err() const { return err_; }
+  [[nodiscard]] const std::string& out() const { return child_.out(); }
+  [[nodiscard]] const std::string& err() const { return child_.err(); }
 
   /// The command, its status and everything it wrote: what a failed test prints.
   [[nodiscard]] std::string report() const;
 
  private:
-  Process() = default;
-  bool reap(Reap how);
-  void drain_after_exit(milliseconds timeout);
+  Process(ChildProcess child, std::string command)
+      : child_(std::move(child)), command_(std::move(command)) {}
 
-  pid_t pid_ = -1;
-  int pidfd_ = -1;  // -1 when pidfd_open is not available: waits then poll in short slices
-  int out_fd_ = -1;
-  int err_fd_ = -1;
+  ChildProcess child_;  // the one class that starts, reads and stops children
   std::string command_;
-  std::string out_;
-  std::string err_;
-  std::optional<ExitStatus> status_;
 };
 
 /// What a program that ran to its end did.
@@ -144,6 +137,11 @@ RunResult run_program(const std::string& program, const std::vector<std::string>
 /// The same, started with `options` (extra environment, listen fds).
 RunResult run_program(const std::string& program, const std::vector<std::string>& args,
                       const StartOptions& options, milliseconds timeout = kPatience);
+
+/// The path of the program `name` in a directory of $PATH (then of `extra_dirs`, such as
+/// /usr/sbin, which is not on every PATH) where it is executable; nullopt when there is none.
+std::optional<std::string> find_program(const std::string& name,
+                                        const std::vector<std::string>& extra_dirs = {});
 
 /// The ADDRESS of a server's start line, given the rest of "server: listening on ADDRESS
 /// (sockcalc VERSION, N workers)" after "listening on ": the line without its " (sockcalc ...)"

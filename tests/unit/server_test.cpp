@@ -3,6 +3,7 @@
 // A real Server on loopback or a Unix path, served on its own thread: one reply per datagram,
 // counters, report, stop, socket file clean-up, unnamed senders (P-1, P-7, P-8, P-13).
 // The server runs on one helper thread; stats() is read only after that thread was joined.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "running_server.hpp"
@@ -38,6 +39,8 @@
 #include "sockcalc/socket/datagram_socket.hpp"
 #include "support/datagrams.hpp"
 #include "support/process.hpp"
+
+using ::testing::HasSubstr;
 
 namespace sockcalc::server {
 
@@ -294,7 +297,7 @@ TEST_P(ServerEngine, RequestReportLogsStatsAndKeepsServing) {
   server->server().request_report();
   const auto line = log.wait_for("stats ");
   ASSERT_TRUE(line.has_value()) << "no stats line within " << kWaitMs << " ms";
-  EXPECT_NE(line->find("received="), std::string::npos) << *line;
+  EXPECT_THAT(*line, HasSubstr("received=")) << *line;
 
   DatagramSocket client = connect_or_fail(server->address());
   const Datagram request = encode(make_request(Op::sum, Format::integer, {1, 3, 5, 7, 9}));
@@ -388,7 +391,7 @@ TEST_P(ServerEngine, BindingAnAddressInUseFails) {
   ASSERT_TRUE(first);
   auto second = Server::bind({first->address()}, ServerOptions{});
   ASSERT_FALSE(second.ok());
-  EXPECT_NE(second.error().message().find(first->address().to_string()), std::string::npos)
+  EXPECT_THAT(second.error().message(), HasSubstr(first->address().to_string()))
       << second.error().message();
 }
 
@@ -531,7 +534,7 @@ TEST(Stats, ToStringNamesEveryCounter) {
        {"received=11", "answered=12", "results=13", "errors=14", "empty=21", "unknown_opcode=22",
         "no_integer=23", "misaligned=24", "too_many=25", "truncated=15", "unanswerable=16",
         "rate_limited=17", "send_failed=18", "recv_failed=19"}) {
-    EXPECT_NE(text.find(part), std::string::npos) << "'" << part << "' missing in: " << text;
+    EXPECT_THAT(text, HasSubstr(part)) << "'" << part << "' missing in: " << text;
   }
 }
 

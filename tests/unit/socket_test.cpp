@@ -2,6 +2,7 @@
 // tests/unit/socket_test.cpp -- unit tests of socket/datagram_socket (internal to tests/).
 // Real sockets on loopback and in a private temporary directory: bind, dual stack, move,
 // MSG_TRUNC, Unix paths and autobind. Single-threaded: plain GoogleTest cases.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
@@ -26,6 +27,8 @@
 #include "sockcalc/protocol/wire.hpp"
 #include "sockcalc/socket/datagram_socket.hpp"
 #include "support/process.hpp"
+
+using ::testing::HasSubstr;
 
 namespace sockcalc {
 namespace {
@@ -91,8 +94,8 @@ TEST(DatagramSocket, BindingAPortInUseFailsWithEaddrinuse) {
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.error().code, std::errc::address_in_use);
   const std::string msg = second.error().message();
-  EXPECT_NE(msg.find("cannot bind"), std::string::npos) << msg;
-  EXPECT_NE(msg.find(taken.to_string()), std::string::npos) << msg;
+  EXPECT_THAT(msg, HasSubstr("cannot bind")) << msg;
+  EXPECT_THAT(msg, HasSubstr(taken.to_string())) << msg;
 }
 
 TEST(DatagramSocket, BindFirstSkipsACandidateInUse) {
@@ -298,8 +301,7 @@ TEST_F(UnixSocketTest, LiveSocketFileIsRefused) {
   auto second = DatagramSocket::bind(a);
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.error().code, std::errc::address_in_use);
-  EXPECT_NE(second.error().message().find(a.unix_path()), std::string::npos)
-      << second.error().message();
+  EXPECT_THAT(second.error().message(), HasSubstr(a.unix_path())) << second.error().message();
   // The live server still receives.
   auto sender = DatagramSocket::open(AF_UNIX);
   ASSERT_TRUE(sender.ok());
@@ -360,7 +362,7 @@ TEST_F(UnixSocketTest, ConnectToAMissingPathFails) {
   auto s = DatagramSocket::connect(unix_address("nobody"));
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().code, std::errc::no_such_file_or_directory);
-  EXPECT_NE(s.error().message().find("cannot connect"), std::string::npos);
+  EXPECT_THAT(s.error().message(), HasSubstr("cannot connect"));
 }
 
 TEST(DatagramSocketAbstract, AbstractNameBindAndReceive) {

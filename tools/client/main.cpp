@@ -2,15 +2,17 @@
 // tools/client/main.cpp -- the `client` program: parse the command line, send one calc
 // request, print "Result: N" or say why not. Single-threaded; the exchange is
 // client::call_first().
-#include <getopt.h>
-
 #include <chrono>
+#include <cstdint>
 #include <iostream>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "cli.hpp"
+#include "msc_option.hpp"
+#include "options.hpp"
 #include "sockcalc/capture/pcap_writer.hpp"
 #include "sockcalc/client/client.hpp"
 #include "sockcalc/core/hex.hpp"
@@ -28,7 +30,9 @@ constexpr int kExitMalformed = 3;
 constexpr int kExitNoReply = 4;
 constexpr int kExitSystem = 5;
 
-constexpr const char* kHelp = R"(Usage: %prog% -op OP [-s] [options] HOST PORT INT...
+// The --help text around the option table (options_of), whose descriptions start at kHelpColumn.
+constexpr std::size_t kHelpColumn = 21;
+constexpr std::string_view kHelp = R"(Usage: %prog% -op OP [-s] [options] HOST PORT INT...
   or:  %prog% -op OP [-s] [options] unix:PATH INT...
 Ask a calc server for the sum or product of 1 to 64 integers and print "Result: N".
 
@@ -42,23 +46,7 @@ Ask a calc server for the sum or product of 1 to 64 integers and print "Result: 
   INT            1 to 64 integers, each 0..4294967295 in decimal
 
 Options:
-  -o, -op, --op OP   the operation, required: '+' or 'sum'; '*', 'x' or
-                     'product' (quote '*' from the shell). Arithmetic wraps
-                     modulo 2^32
-  -s, --string       ask for the result as a decimal string (default: a 32-bit
-                     integer); the printed result is the same
-  -t, --timeout MS   wait before the first retransmission, in milliseconds
-                     (default 250); each next wait doubles, up to --max-timeout
-      --max-timeout MS
-                     longest wait between two tries (default 1000)
-  -r, --retries N    retransmissions after the first try (default 7: up to 8
-                     datagrams over 6.75 s with the default timeouts)
-  -v, --verbose      print every datagram sent and received: peer, bytes in
-                     hex, meaning (on stderr)
-      --pcap FILE    write every datagram sent and received to FILE, a pcap
-                     capture Wireshark opens (docs/WIRESHARK.md)
-  -h, --help         show this help and exit
-  -V, --version      show the version and exit
+%options%
 
 Exit status:
   0  success: "Result: N" on stdout
@@ -68,8 +56,8 @@ Exit status:
   4  no reply: every try timed out, or the server refused (nobody listening);
      or the name server did not answer (HOST cannot be resolved now)
   5  a local system error: cannot create a socket, cannot write the result to
-     stdout, or cannot write the --pcap capture (the result is printed all the
-     same)
+     stdout, or cannot write the --pcap capture or the --msc diagram (the
+     result is printed all the same)
 
 Examples:
   %prog% -op + ::1 10000 1 3 5 7 9          Result: 25
@@ -82,6 +70,7 @@ struct Config {
   client::CallOptions call;
   bool verbose = false;
   std::string pcap_path;
+  std::string msc_path;
   std::vector<std::string> positionals;
 };
 
@@ -126,6 +115,63 @@ struct Capture {
 
 bool looks_negative(const char* arg) { return arg[0] == '-' && arg[1] >= '0' && arg[1] <= '9'; }
 
+// The options: what each one sets in `c`.
+std::vector<cli::Option> options_of(Config& c) {
+  constexpr std::uint64_t kMaxWaitMs = 3'600'000;
+  constexpr std::uint64_t kMaxRetries = 100;
+  return {
+      {.short_name = 'o',
+       .name = "op",
+       .arg = "OP",
+       .help = "the operation, required: '+' or 'sum'; '*', 'x' or\n"
+               "'product' (quote '*' from the shell). Arithmetic wraps\n"
+               "modulo 2^32",
+       .set =
+           [&c](std::string_view v) {
+             c.request.op = parse_op_or_die(v);
+             c.have_op = true;
+           },
+       .alias = "-op"},
+      {.short_name = 's',
+       .name = "string",
+       .help = "ask for the result as a decimal string (default: a 32-bit\n"
+               "integer); the printed result is the same",
+       .set = [&c](std::string_view) { c.request.format = protocol::Format::string; }},
+      {.short_name = 't',
+       .name = "timeout",
+       .arg = "MS",
+       .help = "wait before the first retransmission, in milliseconds\n"
+               "(default 250); each next wait doubles, up to --max-timeout",
+       .set = cli::set_whole(c.call.timeout, "timeout", 1, kMaxWaitMs)},
+      {.name = "max-timeout",
+       .arg = "MS",
+       .help = "longest wait between two tries (default 1000)",
+       .set = cli::set_whole(c.call.max_timeout, "max-timeout", 1, kMaxWaitMs)},
+      {.short_name = 'r',
+       .name = "retries",
+       .arg = "N",
+       .help = "retransmissions after the first try (default 7: up to 8\n"
+               "datagrams over 6.75 s with the default timeouts)",
+       .set = cli::set_whole(c.call.retries, "retries", 0, kMaxRetries)},
+      {.short_name = 'v',
+       .name = "verbose",
+       .help = "print every datagram sent and received: peer, bytes in\n"
+               "hex, meaning (on stderr)",
+       .set = cli::set_flag(c.verbose)},
+      {.name = "pcap",
+       .arg = "FILE",
+       .help = "write every datagram sent and received to FILE, a pcap\n"
+               "capture Wireshark opens (docs/WIRESHARK.md)",
+       .set = cli::set_text(c.pcap_path)},
+      {.name = "msc",
+       .arg = "FILE",
+       .help = "write the exchange to FILE as a time-sequence diagram,\n"
+               "mscgen input: one arc per datagram, timeouts and the\n"
+               "outcome as boxes (docs/DIAGRAMS.md)",
+       .set = cli::set_text(c.msc_path)},
+  };
+}
+
 Config parse(int argc, char** argv) {
   // A negative number would otherwise read as an unknown option: name it for what it is.
   for (int i = 1; i < argc; ++i) {
@@ -134,50 +180,12 @@ Config parse(int argc, char** argv) {
                        "': must be 0..4294967295 (no sign)");
     }
   }
-  static const option kLong[] = {{"op", required_argument, nullptr, 'o'},
-                                 {"string", no_argument, nullptr, 's'},
-                                 {"timeout", required_argument, nullptr, 't'},
-                                 {"retries", required_argument, nullptr, 'r'},
-                                 {"max-timeout", required_argument, nullptr, 'm'},
-                                 {"pcap", required_argument, nullptr, 'C'},
-                                 {"verbose", no_argument, nullptr, 'v'},
-                                 {"help", no_argument, nullptr, 'h'},
-                                 {"version", no_argument, nullptr, 'V'},
-                                 {nullptr, 0, nullptr, 0}};
   Config c;
-  opterr = 0;
-  int opt = 0;
-  while ((opt = getopt_long_only(argc, argv, ":o:st:r:m:vhV", kLong, nullptr)) != -1) {
-    switch (opt) {
-      case 'o':
-        c.request.op = parse_op_or_die(optarg);
-        c.have_op = true;
-        break;
-      case 's':
-        c.request.format = protocol::Format::string;
-        break;
-      case 't':
-        c.call.timeout =
-            std::chrono::milliseconds(cli::parse_number_or_die(optarg, "timeout", 1, 3'600'000));
-        break;
-      case 'C':
-        c.pcap_path = optarg;
-        break;
-      case 'm':
-        c.call.max_timeout = std::chrono::milliseconds(
-            cli::parse_number_or_die(optarg, "max-timeout", 1, 3'600'000));
-        break;
-      case 'r':
-        c.call.retries = static_cast<int>(cli::parse_number_or_die(optarg, "retries", 0, 100));
-        break;
-      case 'v':
-        c.verbose = true;
-        break;
-      default:
-        cli::finish_option(opt, kHelp, argv);  // --help, --version, or a usage error: exits
-    }
-  }
-  for (int i = optind; i < argc; ++i) c.positionals.emplace_back(argv[i]);
+  const cli::CommandLine command{.help = kHelp,
+                                 .column = kHelpColumn,
+                                 .spelling = cli::Spelling::long_only,
+                                 .options = options_of(c)};
+  c.positionals = cli::parse_or_exit(command, argc, argv);
   return c;
 }
 
@@ -187,9 +195,8 @@ void add_operands_or_die(protocol::Request& request, const std::vector<std::stri
     cli::usage_error("too many integers (" + std::to_string(ints.size()) + "): at most 64");
   }
   for (const std::string& text : ints) {
-    const auto v = cli::parse_u32(text);
-    if (!v) cli::usage_error("invalid integer '" + text + "': must be 0..4294967295");
-    request.operands.push_back(*v);
+    request.operands.push_back(static_cast<std::uint32_t>(
+        cli::whole_or_die(text, "integer", 0, std::numeric_limits<std::uint32_t>::max())));
   }
 }
 
@@ -202,6 +209,55 @@ void trace(client::Direction direction, const Address& peer, protocol::Bytes dat
             << cli::trace_line(sent ? "to" : "from", peer, datagram, datagram.size(), meaning)
             << '\n';
 }
+
+// The --msc diagram: every datagram of the call as an arc, and how the call ended as a box
+// on the client's line.
+struct Diagram {
+  std::optional<cli::MscFile> file;
+  std::string client;  // the entity of the client's socket, once it has sent
+
+  void record(client::Direction direction, const Address& local, const Address& peer,
+              protocol::Bytes d) {
+    if (!file) return;
+    const bool sent = direction == client::Direction::sent;
+    client = cli::entity_of(local);
+    msc::Datagram arc;
+    arc.when = msc::Clock::now();
+    arc.from = sent ? client : cli::entity_of(peer);
+    arc.to = sent ? cli::entity_of(peer) : client;
+    arc.bytes.assign(d.begin(), d.end());
+    arc.wire_length = d.size();
+    arc.role = sent ? msc::Role::request : msc::Role::reply;
+    file->add(std::move(arc));
+  }
+
+  // Writes the file; returns whether it was written (or none was asked for).
+  bool finish(const client::CallResult& r) {
+    if (!file) return true;
+    if (!client.empty()) file->mark(client, outcome(r));
+    if (const Status st = file->finish(); !st) {
+      std::cerr << cli::program() << ": " << st.error().message() << '\n';
+      return false;
+    }
+    return true;
+  }
+
+  static std::string outcome(const client::CallResult& r) {
+    switch (r.status) {
+      case client::CallStatus::success:
+        return "Result: " + std::to_string(r.value);
+      case client::CallStatus::error_reply:
+        return "error reply";
+      case client::CallStatus::malformed:
+        return "malformed reply: " + std::string(protocol::to_string(r.malformed));
+      case client::CallStatus::refused:
+        return "connection refused";
+      case client::CallStatus::no_reply:
+        return "no reply after " + std::to_string(r.tries) + (r.tries == 1 ? " try" : " tries");
+    }
+    return "";
+  }
+};
 
 int report(const client::CallResult& r, const client::CallOptions& options) {
   const std::string peer = r.peer.to_string();
@@ -261,16 +317,24 @@ int main(int argc, char** argv) {
     if (!writer) cli::die(writer.error().message(), kExitSystem);
     capture.writer.emplace(std::move(*writer));
   }
-  if (c.verbose || capture.writer) {
-    c.call.trace = [&c, &capture](client::Direction direction, const Address& local,
-                                  const Address& peer, protocol::Bytes d) {
+  Diagram diagram;
+  if (!c.msc_path.empty()) {
+    auto file = cli::MscFile::create(c.msc_path);
+    if (!file) cli::die(file.error().message(), kExitSystem);
+    diagram.file.emplace(c.msc_path, *file);
+  }
+  if (c.verbose || capture.writer || diagram.file) {
+    c.call.trace = [&c, &capture, &diagram](client::Direction direction, const Address& local,
+                                            const Address& peer, protocol::Bytes d) {
       if (c.verbose) trace(direction, peer, d, c.request.format);
       capture.record(direction, local, peer, d);
+      diagram.record(direction, local, peer, d);
     };
   }
   auto result = client::call_first(candidates, c.request, c.call);
   if (!result) cli::die(result.error().message(), kExitSystem);
   const int status = report(*result, c.call);
   const bool captured = capture.finish();
-  return status == kExitOk && !captured ? kExitSystem : status;
+  const bool drawn = diagram.finish(*result);
+  return status == kExitOk && !(captured && drawn) ? kExitSystem : status;
 }

@@ -3,19 +3,16 @@
 #include "cli.hpp"
 
 #include <fcntl.h>
-#include <getopt.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
 #include <cstdlib>
 #include <iostream>
 #include <system_error>
 
 #include "checked_stdout.hpp"
 #include "log.hpp"
-#include "sockcalc/core/decimal.hpp"
 #include "sockcalc/core/result.hpp"
 #include "sockcalc/version.hpp"
 
@@ -147,36 +144,6 @@ void die(const std::string& message, int status) {
 }
 
 void print_version() { std::cout << program() << " (sockcalc) " << kVersion << '\n'; }
-
-void finish_option(int opt, std::string_view help, char** argv) {
-  switch (opt) {
-    case 'h':
-      std::cout << expand_help(help);
-      std::exit(0);
-    case 'V':
-      print_version();
-      std::exit(0);
-    case ':':
-      usage_error(std::string("option '") + argv[optind - 1] + "' needs a value");
-    default:
-      usage_error(std::string("unknown option '") + argv[optind - 1] + "'");
-  }
-}
-
-std::optional<std::uint32_t> parse_u32(std::string_view text) {
-  return parse_decimal<std::uint32_t>(text);
-}
-
-long parse_number_or_die(std::string_view text, std::string_view what, long min, long max) {
-  long value = 0;
-  const char* end = text.data() + text.size();
-  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  if (text.empty() || ec != std::errc() || ptr != end || value < min || value > max) {
-    usage_error("invalid " + std::string(what) + " '" + std::string(text) + "': must be " +
-                std::to_string(min) + ".." + std::to_string(max));
-  }
-  return value;
-}
 
 std::vector<Address> resolve_or_die(const std::string& host, const std::string* port,
                                     Purpose purpose, int runtime_status) {

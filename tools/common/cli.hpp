@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: MIT
 // tools/common/cli.hpp -- internal to tools/.
 // What every program's command line shares: its start (standard fds, SIGPIPE, the stdout check
-// at exit), usage errors, --version, integer and address arguments, signal set-up.
+// at exit), usage errors, --version, address arguments, signal set-up (options: options.hpp,
+// numbers: number.hpp).
 // Tools only, main thread; functions named *_or_die exit the process.
 #pragma once
 
-#include <cstdint>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -62,17 +61,6 @@ std::string expand_help(std::string_view text);
 
 /// Prints "PROGRAM (sockcalc) VERSION" on stdout.
 void print_version();
-
-/// The end of every program's getopt_long switch (option string starting with ':'): -h/--help
-/// prints expand_help(`help`) and exits 0; -V/--version prints the version and exits 0; ':' (an
-/// option without its value) and any other result are usage errors naming the option as typed.
-[[noreturn]] void finish_option(int opt, std::string_view help, char** argv);
-
-/// A decimal 0..4294967295 (leading zeros allowed, no sign, no spaces).
-std::optional<std::uint32_t> parse_u32(std::string_view text);
-
-/// A decimal number in [min, max], or a usage error naming `what` and the text.
-long parse_number_or_die(std::string_view text, std::string_view what, long min, long max);
 
 /// Resolves HOST PORT or takes unix:PATH, for `purpose`; a usage error names the bad part (a
 /// name that does not resolve is one). A resolver that cannot answer now (EAI_AGAIN) or fails

@@ -7,18 +7,23 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "cli.hpp"
+#include "number.hpp"
 
 namespace sockcalc::cli {
 namespace {
 // Enough for any passwd or group entry of a real system (glibc's sysconf hint is 1024 or 16384).
 constexpr std::size_t kEntryBuffer = 1 << 16;
 
-bool is_number(const std::string& text) {
-  return !text.empty() && text.find_first_not_of("0123456789") == std::string::npos &&
-         parse_u32(text).has_value();
+// A user or group number: 0..4294967295.
+std::optional<std::uint32_t> id_number(const std::string& text) {
+  const auto n = parse_whole(text, 0, std::numeric_limits<std::uint32_t>::max());
+  if (!n) return std::nullopt;
+  return static_cast<std::uint32_t>(*n);
 }
 }  // namespace
 
@@ -29,8 +34,9 @@ std::optional<Identity> lookup_user(const std::string& text) {
   if (::getpwnam_r(text.c_str(), &entry, buffer.data(), buffer.size(), &found) == 0 && found) {
     return Identity{found->pw_uid, found->pw_gid};
   }
-  if (!is_number(text)) return std::nullopt;
-  const auto uid = static_cast<uid_t>(*parse_u32(text));
+  const auto number = id_number(text);
+  if (!number) return std::nullopt;
+  const auto uid = static_cast<uid_t>(*number);
   if (::getpwuid_r(uid, &entry, buffer.data(), buffer.size(), &found) == 0 && found) {
     return Identity{found->pw_uid, found->pw_gid};
   }
@@ -44,8 +50,9 @@ std::optional<gid_t> lookup_group(const std::string& text) {
   if (::getgrnam_r(text.c_str(), &entry, buffer.data(), buffer.size(), &found) == 0 && found) {
     return found->gr_gid;
   }
-  if (!is_number(text)) return std::nullopt;
-  return static_cast<gid_t>(*parse_u32(text));
+  const auto number = id_number(text);
+  if (!number) return std::nullopt;
+  return static_cast<gid_t>(*number);
 }
 
 Status drop_privileges(const Identity& who) {

@@ -2,8 +2,7 @@
 // tools/conformance/main.cpp -- the `conformance` program: parse the command line, run the
 // server checks against a live server or the client checks against a client program, print
 // the PASS/FAIL table or JSON. Single-threaded; the checks are src/conformance.
-#include <getopt.h>
-
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <iomanip>
@@ -14,9 +13,13 @@
 #include <vector>
 
 #include "cli.hpp"
+#include "options.hpp"
 #include "sockcalc/conformance/checks.hpp"
 #include "sockcalc/conformance/client_checks.hpp"
 #include "sockcalc/conformance/report.hpp"
+#include "sockcalc/core/cpus.hpp"
+#include "sockcalc/grade/class_report.hpp"
+#include "sockcalc/grade/class_run.hpp"
 
 namespace {
 
@@ -26,15 +29,21 @@ using std::chrono::milliseconds;
 constexpr int kExitPass = 0;
 constexpr int kExitFail = 1;
 constexpr int kExitCannotRun = 3;
+constexpr int kExitNotGraded = 1;  // grade mode: a submission could not be graded
 
 constexpr milliseconds kServerTimeout{1000};
 constexpr milliseconds kClientTimeout{10000};
 
-constexpr const char* kHelp = R"(Usage: %prog% [options] server HOST PORT
+// The --help text around the option tables (check_options, grade_options), whose descriptions
+// start at kHelpColumn.
+constexpr std::size_t kHelpColumn = 20;
+constexpr std::string_view kHelp = R"(Usage: %prog% [options] server HOST PORT
   or:  %prog% [options] server unix:PATH
   or:  %prog% [options] client -- CMD [ARGS...]
+  or:  %prog% [options] grade SUBMISSION...
 Check a calc server or client against every rule of the protocol
-(docs/PROTOCOL.md, rules P-1 to P-14) and print a PASS/FAIL table.
+(docs/PROTOCOL.md, rules P-1 to P-14) and print a PASS/FAIL table; or grade
+a class of submissions in sandboxes and write a class report.
 
   server HOST PORT   send the server under test requests over UDP (HOST:
                      '::1', '127.0.0.1', a name: its first address;
@@ -52,36 +61,37 @@ Check a calc server or client against every rule of the protocol
                      request ignored, nothing listening); a success must print
                      "Result: N" on stdout and exit 0, anything else must exit
                      non-zero without a result
+  grade SUBMISSION...
+                     (as root) for each submission (a directory whose Makefile
+                     builds ./server and ./client): copy it to a private work
+                     dir, run make, start './server :: 10000' and run the
+                     server checks, run the client checks with ./client; each
+                     in its own network (loopback only), mount and pid
+                     namespaces, as a user id of its own, with the limits
+                     below, writing only its work dir and private /tmp; then
+                     write report.json, report.xml (JUnit) and report.html
 
 Options:
-  -t, --timeout MS  per check: how long to wait for a reply (server mode,
-                    default 1000; the request is sent again at half of it) or
-                    for the client to exit (client mode, default 10000; then
-                    it is killed by pid and the check fails)
-      --host ADDR   client mode: the numeric address the scripted server binds
-                    and the client is given as HOST (default ::1; link-local:
-                    fe80::1%INTERFACE)
-      --clients N   server mode: sockets in flight at once in the many-clients
-                    check (default 32, 1..1000)
-      --json        print one JSON document instead of the table (schema
-                    sockcalc-conformance/1, docs/CONFORMANCE.md)
-  -v, --verbose     also show the datagrams of the checks that passed
-      --list        list the checks of the mode (or of both) and exit
-  -h, --help        show this help and exit
-  -V, --version     show the version and exit
+%options%
 
 A check FAILs when the peer breaks a rule of the spec; it WARNs (and still
 passes) where the spec lets a receiver ignore a difference from what our own
 programs send (unused bits, the error reason's text). For each failure the
 table shows the datagrams exchanged in hex and the rule broken.
 
-Exit status:
+Exit status (server and client modes):
   0  every check passed (warnings allowed)
   1  at least one check failed (or was skipped because the server is silent)
   2  usage error
   3  cannot run the checks: no socket, or CMD cannot be started; or the
      report cannot be written to stdout; or HOST cannot be resolved now (no
      answer from the name server)
+Exit status (grade mode):
+  0  every submission was graded (whether it passed is in the reports)
+  1  at least one submission could not be graded (its entry says why)
+  2  usage error
+  3  cannot grade: not root, a slot's user id is taken, or the reports
+     cannot be written
 
 Examples:
   %prog% server ::1 10000
@@ -92,6 +102,8 @@ Examples:
                      check our own client
   %prog% --timeout 3000 client -- python3 my_client.py
                      check a client written in Python, 3 s a run
+  %prog% grade --out report submissions/*
+                     grade every submission (as root), reports in report/
 )";
 
 struct Config {
@@ -104,7 +116,99 @@ struct Config {
   std::vector<std::string> positionals;
   std::vector<std::string> command;  // after "--"
   bool have_separator = false;
+  grade::GradeOptions grade;  // grade mode; jobs 0: the usable cores
+  std::string out = "grade-report";
 };
+
+// The options of server and client modes.
+std::vector<cli::Option> check_options(Config& c) {
+  return {
+      {.short_name = 't',
+       .name = "timeout",
+       .arg = "MS",
+       .help = "per check: how long to wait for a reply (server mode,\n"
+               "default 1000; the request is sent again at half of it) or\n"
+               "for the client to exit (client mode, default 10000; then\n"
+               "it is killed by pid and the check fails)",
+       .set = cli::set_whole(c.timeout, "timeout", 1, 600'000)},
+      {.name = "host",
+       .arg = "ADDR",
+       .help = "client mode: the numeric address the scripted server binds\n"
+               "and the client is given as HOST (default ::1; link-local:\n"
+               "fe80::1%INTERFACE)",
+       .set = cli::set_text(c.host)},
+      {.name = "clients",
+       .arg = "N",
+       .help = "server mode: sockets in flight at once in the many-clients\n"
+               "check (default 32, 1..1000)",
+       .set = cli::set_whole(c.clients, "clients", 1, 1000)},
+      {.name = "json",
+       .help = "print one JSON document instead of the table (schema\n"
+               "sockcalc-conformance/1, docs/CONFORMANCE.md)",
+       .set = cli::set_flag(c.json)},
+      {.short_name = 'v',
+       .name = "verbose",
+       .help = "also show the datagrams of the checks that passed",
+       .set = cli::set_flag(c.verbose)},
+  };
+}
+
+// The options of grade mode.
+std::vector<cli::Option> grade_options(Config& c) {
+  constexpr std::uint64_t kMiB = 1ULL << 20;
+  grade::Limits& l = c.grade.limits;
+  const auto mebibytes = [](std::uint64_t& target, std::string_view what, std::uint64_t min) {
+    return [&target, what, min](std::string_view v) {
+      target = cli::whole_or_die(v, what, min, 65536) * kMiB;
+    };
+  };
+  return {
+      {.name = "jobs",
+       .arg = "N",
+       .help = "grade mode: submissions graded at once (default: the\n"
+               "usable cores)",
+       .set = cli::set_whole(c.grade.jobs, "jobs", 1, 256)},
+      {.name = "out",
+       .arg = "DIR",
+       .help = "grade mode: where the reports go (default grade-report)",
+       .set = cli::set_text(c.out)},
+      {.name = "build-timeout",
+       .arg = "S",
+       .help = "grade mode: seconds make may run (default 60)",
+       .set = cli::set_whole(l.build_time, "build-timeout", 1, 3600)},
+      {.name = "time-limit",
+       .arg = "S",
+       .help = "grade mode: seconds for all of one submission (default\n"
+               "600; then it is killed and reported as not graded)",
+       .set = cli::set_whole(l.total_time, "time-limit", 1, 86400)},
+      {.name = "processes",
+       .arg = "N",
+       .help = "grade mode: processes of one submission (RLIMIT_NPROC,\n"
+               "default 64)",
+       .set = cli::set_whole(l.processes, "processes", 8, 4096)},
+      {.name = "memory",
+       .arg = "MIB",
+       .help = "grade mode: address space of each of its processes\n"
+               "(RLIMIT_AS, default 512)",
+       .set = mebibytes(l.memory_bytes, "memory", 16)},
+      {.name = "open-files",
+       .arg = "N",
+       .help = "grade mode: open files per process (RLIMIT_NOFILE,\n"
+               "default 256)",
+       .set = cli::set_whole(l.open_files, "open-files", 16, 65536)},
+      {.name = "disk",
+       .arg = "MIB",
+       .help = "grade mode: size of its work dir, and of each of its\n"
+               "/tmp, /var/tmp, /dev/shm (tmpfs; also RLIMIT_FSIZE;\n"
+               "default 64)",
+       .set = mebibytes(l.disk_bytes, "disk", 1)},
+      {.name = "uid-base",
+       .arg = "UID",
+       .help = "grade mode: slot i runs as user and group UID+i, which no\n"
+               "user of this machine may have (default 2000000000)",
+       .set = cli::set_whole(c.grade.uid_base, "uid-base", 1000, 4'000'000'000 - 256)},
+  };
+}
 
 Config parse(int argc, char** argv) {
   // Everything after the first "--" is the client's command line, options included.
@@ -118,42 +222,12 @@ Config parse(int argc, char** argv) {
       break;
     }
   }
-  static const option kLong[] = {{"timeout", required_argument, nullptr, 't'},
-                                 {"host", required_argument, nullptr, 'H'},
-                                 {"clients", required_argument, nullptr, 'c'},
-                                 {"json", no_argument, nullptr, 'j'},
-                                 {"verbose", no_argument, nullptr, 'v'},
-                                 {"list", no_argument, nullptr, 'l'},
-                                 {"help", no_argument, nullptr, 'h'},
-                                 {"version", no_argument, nullptr, 'V'},
-                                 {nullptr, 0, nullptr, 0}};
-  opterr = 0;
-  int opt = 0;
-  while ((opt = getopt_long(end, argv, ":t:vhV", kLong, nullptr)) != -1) {
-    switch (opt) {
-      case 't':
-        c.timeout = milliseconds(cli::parse_number_or_die(optarg, "timeout", 1, 600'000));
-        break;
-      case 'H':
-        c.host = optarg;
-        break;
-      case 'c':
-        c.clients = static_cast<std::size_t>(cli::parse_number_or_die(optarg, "clients", 1, 1000));
-        break;
-      case 'j':
-        c.json = true;
-        break;
-      case 'v':
-        c.verbose = true;
-        break;
-      case 'l':
-        c.list = true;
-        break;
-      default:
-        cli::finish_option(opt, kHelp, argv);  // --help, --version, or a usage error: exits
-    }
-  }
-  for (int i = optind; i < end; ++i) c.positionals.emplace_back(argv[i]);
+  cli::CommandLine command{.help = kHelp, .column = kHelpColumn, .options = check_options(c)};
+  for (cli::Option& o : grade_options(c)) command.options.push_back(std::move(o));
+  command.options.push_back({.name = "list",
+                             .help = "list the checks of the mode (or of both) and exit",
+                             .set = cli::set_flag(c.list)});
+  c.positionals = cli::parse_or_exit(command, end, argv);
   return c;
 }
 
@@ -247,6 +321,22 @@ int run_client(const Config& c) {
   return finish(c, *report);
 }
 
+int run_grade(Config c) {
+  if (c.have_separator) cli::usage_error("'--' and a command only go with client mode");
+  if (c.positionals.size() < 2) cli::usage_error("missing SUBMISSION... after 'grade'");
+  const std::vector<std::string> submissions(c.positionals.begin() + 1, c.positionals.end());
+  if (c.grade.jobs == 0) c.grade.jobs = static_cast<unsigned>(std::max(1, usable_cpus()));
+  if (c.timeout) c.grade.server_timeout = c.grade.client_timeout = *c.timeout;
+  if (auto st = grade::can_grade(c.grade); !st) cli::die(st.error().message(), kExitCannotRun);
+  const std::string doc = grade::class_json(grade::grade_class(submissions, c.grade), c.grade);
+  std::cout << grade::class_summary(doc);
+  if (auto st = grade::write_reports(c.out, doc); !st) {
+    cli::die(st.error().message(), kExitCannotRun);
+  }
+  std::cout << "reports: " << c.out << "/report.json, report.xml, report.html\n";
+  return grade::all_graded(doc) ? kExitPass : kExitNotGraded;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -265,6 +355,9 @@ int main(int argc, char** argv) {
     return run_server(c);
   }
   if (mode == "client") return run_client(c);
-  if (mode.empty()) cli::usage_error("missing mode: server HOST PORT, or client -- CMD");
-  cli::usage_error("unknown mode '" + mode + "': server or client");
+  if (mode == "grade") return run_grade(c);
+  if (mode.empty()) {
+    cli::usage_error("missing mode: server HOST PORT, client -- CMD, or grade SUBMISSION...");
+  }
+  cli::usage_error("unknown mode '" + mode + "': server, client or grade");
 }

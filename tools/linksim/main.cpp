@@ -2,28 +2,31 @@
 // tools/linksim/main.cpp -- the `linksim` program: parse the command line into RelayOptions,
 // print every effective parameter and the seed, relay until SIGINT or SIGTERM, print a summary.
 // Single-threaded; the work is done by linksim::Relay.
-#include <getopt.h>
 #include <signal.h>
 #include <sys/resource.h>
 
-#include <charconv>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <iostream>
+#include <limits>
 #include <optional>
 #include <random>
 #include <sstream>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "cli.hpp"
 #include "log.hpp"
 #include "metrics_option.hpp"
+#include "msc_option.hpp"
+#include "options.hpp"
 #include "sockcalc/capture/pcap_writer.hpp"
 #include "sockcalc/linksim/relay.hpp"
-#include "sockcalc/metrics/tool_metrics.hpp"
 #include "sockcalc/protocol/describe.hpp"
+#include "sockcalc/tool_metrics/tool_metrics.hpp"
 #include "trace.hpp"
 
 namespace {
@@ -34,7 +37,10 @@ using linksim::Direction;
 
 constexpr int kExitFailure = 1;
 
-constexpr const char* kHelp =
+// The --help text around the option tables (fault_options, other_options), whose descriptions
+// start at kHelpColumn.
+constexpr std::size_t kHelpColumn = 25;
+constexpr std::string_view kHelp =
     R"(Usage: %prog% [options] LISTEN_ADDR LISTEN_PORT SERVER_ADDR SERVER_PORT
 Relay UDP datagrams between calc clients and a server, losing, duplicating,
 reordering, delaying, corrupting and cutting them on purpose.
@@ -49,49 +55,11 @@ reordering, delaying, corrupting and cutting them on purpose.
 
 Faults (PCT: a percentage 0..100, decimals allowed; MS: milliseconds 0..60000).
 Each applies to the directions chosen by the last --direction before it:
-      --direction DIR    forward (client -> server), reverse (server -> client)
-                         or both (the default)
-  -l, --loss PCT         drop the datagram (default 0)
-      --dup PCT          send it twice; the copy gets its own jitter (default 0)
-      --reorder PCT      hold it back until the next datagram of the same
-                         client and direction has gone, or --reorder-hold
-                         passed (default 0)
-  -d, --delay MS         delay every datagram (default 0)
-  -j, --jitter MS        add a uniform 0..MS more to each copy (default 0)
-  -e, --corrupt PCT      xor one random byte with a random non-zero mask (the
-                         course's error rate; default 0)
-  -c, --cut PCT          truncate to a random shorter length, 0..size-1
-                         (default 0)
+%options:faults%
 Faults are drawn in the order loss, cut, corrupt, dup, reorder, delay.
 
 Other options:
-  -s, --seed N           seed of the random decisions, 0..2^64-1 (default: a
-                         random one, printed so that a run can be replayed)
-      --reorder-hold MS  longest hold of a reordered datagram, 1..60000
-                         (default 100)
-      --idle-timeout S   close a client's flow after S seconds without
-                         traffic, 0.001..86400, decimals allowed (default 60)
-      --max-flows N      clients relayed at once, 1..1000000; a new client
-                         evicts the least recently active one (default 1024)
-      --max-held N       copies waiting (delayed or reordered) at once,
-                         1..10000000; more are dropped and counted (default
-                         10000)
-      --max-held-bytes N
-                         bytes of those copies, 1..2^32 (default 67108864)
-      --poll             use poll(2) instead of epoll
-      --pcap FILE        write every datagram received and sent, on both
-                         sides, to FILE, a pcap capture Wireshark reads (no
-                         root needed)
-      --metrics ENDPOINT
-                         serve the counters in Prometheus' text format over
-                         HTTP (GET /metrics) on ENDPOINT, a TCP ADDRESS:PORT:
-                         '[::1]:9122', '127.0.0.1:0' (0 takes a free port,
-                         printed in the line "metrics on ADDRESS"), ':9122'
-                         (every address)
-  -v, --verbose          log every datagram: direction, client, bytes in hex,
-                         meaning, decision; and every flow created or closed
-  -h, --help             show this help and exit
-  -V, --version          show the version and exit
+%options:other%
 
 At start, %prog% prints each direction's faults, its other settings and the
 seed, then the address it listens on. Every client address gets its own
@@ -119,6 +87,7 @@ struct Config {
   std::optional<std::uint64_t> seed;
   bool verbose = false;
   std::string pcap_path;
+  std::string msc_path;
   std::vector<Address> metrics;  // --metrics: where the Prometheus endpoint listens (or none)
   std::vector<std::string> positionals;
 };
@@ -139,30 +108,50 @@ void capture_datagram(const linksim::WireRecord& r) {
   }
 }
 
-double parse_decimal_or_die(std::string_view text, std::string_view what, double min, double max,
-                            std::string_view unit) {
-  double value = 0;
-  const char* end = text.data() + text.size();
-  const auto [ptr, ec] = std::from_chars(text.data(), end, value, std::chars_format::fixed);
-  if (text.empty() || ec != std::errc() || ptr != end || !std::isfinite(value) || value < min ||
-      value > max) {
-    char range[64];
-    std::snprintf(range, sizeof range, "%g..%g", min, max);
-    cli::usage_error("invalid " + std::string(what) + " '" + std::string(text) + "': must be " +
-                     std::string(unit) + " " + range);
-  }
-  return value;
-}
+// The --msc diagram: every datagram as it reached linksim and as each copy left, with
+// linksim as one entity between the clients and the server; a dropped datagram as a lost arc
+// from linksim, the other faults noted on the arc that brought the datagram. Written by the
+// relay's thread only (the MscFile locks all the same).
+struct Diagram {
+  std::optional<cli::MscFile> file;
+  std::string link;                         // linksim's entity: its listening address
+  std::string server;                       // the server's entity
+  std::size_t arrived = msc::Chart::kNone;  // the arc of the datagram the next trace is about
 
-std::uint64_t parse_seed_or_die(std::string_view text) {
-  std::uint64_t value = 0;
-  const char* end = text.data() + text.size();
-  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  if (text.empty() || text.front() == '-' || ec != std::errc() || ptr != end) {
-    cli::usage_error("invalid seed '" + std::string(text) + "': must be 0..18446744073709551615");
+  void wire(const linksim::WireRecord& r) {
+    msc::Datagram arc;
+    arc.when = msc::Clock::now();
+    arc.from = r.received ? cli::entity_of(r.from) : link;
+    arc.to = r.received ? link : cli::entity_of(r.to);
+    const bool from_server = r.received && arc.from == server;
+    const bool to_server = !r.received && arc.to == server;
+    arc.role = from_server || (!r.received && !to_server) ? msc::Role::reply : msc::Role::request;
+    arc.bytes.assign(r.bytes.begin(), r.bytes.end());
+    arc.wire_length = r.wire_length;
+    const std::size_t index = file->add(std::move(arc));
+    if (r.received) arrived = index;
   }
-  return value;
-}
+
+  void decided(const linksim::TraceRecord& r) {
+    const bool forward = r.direction == Direction::forward;
+    if (r.action == "drop") {
+      msc::Datagram arc;
+      arc.when = msc::Clock::now();
+      arc.from = link;
+      arc.to = forward ? server : cli::entity_of(r.peer);
+      arc.role = forward ? msc::Role::request : msc::Role::reply;
+      arc.bytes.assign(r.bytes.begin(), r.bytes.end());
+      arc.wire_length = r.wire_length;
+      arc.fate = msc::Fate::lost;
+      arc.note = "dropped by linksim";
+      file->add(std::move(arc));
+    } else if (r.action != "pass") {
+      file->annotate(arrived, "linksim: " + std::string(r.action));
+    }
+    arrived = msc::Chart::kNone;
+  }
+};
+Diagram g_diagram;
 
 unsigned parse_direction_or_die(std::string_view text) {
   if (text == "forward") return 1u << linksim::as_index(Direction::forward);
@@ -172,149 +161,177 @@ unsigned parse_direction_or_die(std::string_view text) {
                    "': must be forward, reverse or both");
 }
 
-// Long-only options get codes above the byte range.
-enum LongOnly : int {
-  kDup = 256,
-  kReorder,
-  kDirection,
-  kReorderHold,
-  kIdleTimeout,
-  kMaxFlows,
-  kMaxHeld,
-  kMaxHeldBytes,
-  kPoll,
-  kPcap,
-  kMetrics,
+// What reading the command line keeps from one option to the next: the directions the fault
+// options apply to (set by the last --direction), and a --direction no fault option followed.
+struct FaultScope {
+  unsigned directions = 3u;
+  std::string dangling;
 };
 
-// Applies one fault option to every selected direction.
-void set_fault(Config& c, unsigned directions, int opt, const char* arg) {
-  const auto pct = [arg](std::string_view what) {
-    return parse_decimal_or_die(arg, what, 0, linksim::kMaxRate, "a percentage");
-  };
-  const auto ms = [arg](std::string_view what) {
-    return std::chrono::milliseconds(
-        cli::parse_number_or_die(arg, what, 0, linksim::kMaxDelay.count()));
-  };
-  for (Direction d : {Direction::forward, Direction::reverse}) {
-    if ((directions & (1u << linksim::as_index(d))) == 0) continue;
-    linksim::FaultConfig& f = c.relay.faults[linksim::as_index(d)];
-    switch (opt) {
-      case 'l':
-        f.loss = pct("loss");
-        break;
-      case kDup:
-        f.duplicate = pct("dup");
-        break;
-      case kReorder:
-        f.reorder = pct("reorder");
-        break;
-      case 'e':
-        f.corrupt = pct("corrupt");
-        break;
-      case 'c':
-        f.cut = pct("cut");
-        break;
-      case 'd':
-        f.delay = ms("delay");
-        break;
-      case 'j':
-        f.jitter = ms("jitter");
-        break;
-      default:
-        break;
+// The setter of a fault option: its value (a percentage, or milliseconds for the durations)
+// goes to `field` of every direction `scope` selects.
+template <typename T>
+cli::Setter fault(Config& c, FaultScope& scope, T linksim::FaultConfig::*field,
+                  std::string_view what) {
+  return [&c, &scope, field, what](std::string_view text) {
+    T value{};
+    if constexpr (std::is_same_v<T, double>) {
+      value = cli::decimal_or_die(text, what, 0, linksim::kMaxRate, "a percentage");
+    } else {
+      value = T(cli::whole_or_die(text, what, 0, linksim::kMaxDelay.count()));
     }
-  }
+    for (Direction d : {Direction::forward, Direction::reverse}) {
+      if ((scope.directions & (1u << linksim::as_index(d))) == 0) continue;
+      c.relay.faults[linksim::as_index(d)].*field = value;
+    }
+    scope.dangling.clear();
+  };
+}
+
+// The fault options, in the "faults" group of --help.
+std::vector<cli::Option> fault_options(Config& c, FaultScope& scope) {
+  using linksim::FaultConfig;
+  return {
+      {.name = "direction",
+       .arg = "DIR",
+       .help = "forward (client -> server), reverse (server -> client)\n"
+               "or both (the default)",
+       .set =
+           [&scope](std::string_view v) {
+             scope.directions = parse_direction_or_die(v);
+             scope.dangling = std::string(v);
+           }},
+      {.short_name = 'l',
+       .name = "loss",
+       .arg = "PCT",
+       .help = "drop the datagram (default 0)",
+       .set = fault(c, scope, &FaultConfig::loss, "loss")},
+      {.name = "dup",
+       .arg = "PCT",
+       .help = "send it twice; the copy gets its own jitter (default 0)",
+       .set = fault(c, scope, &FaultConfig::duplicate, "dup")},
+      {.name = "reorder",
+       .arg = "PCT",
+       .help = "hold it back until the next datagram of the same\n"
+               "client and direction has gone, or --reorder-hold\n"
+               "passed (default 0)",
+       .set = fault(c, scope, &FaultConfig::reorder, "reorder")},
+      {.short_name = 'd',
+       .name = "delay",
+       .arg = "MS",
+       .help = "delay every datagram (default 0)",
+       .set = fault(c, scope, &FaultConfig::delay, "delay")},
+      {.short_name = 'j',
+       .name = "jitter",
+       .arg = "MS",
+       .help = "add a uniform 0..MS more to each copy (default 0)",
+       .set = fault(c, scope, &FaultConfig::jitter, "jitter")},
+      {.short_name = 'e',
+       .name = "corrupt",
+       .arg = "PCT",
+       .help = "xor one random byte with a random non-zero mask (the\n"
+               "course's error rate; default 0)",
+       .set = fault(c, scope, &FaultConfig::corrupt, "corrupt")},
+      {.short_name = 'c',
+       .name = "cut",
+       .arg = "PCT",
+       .help = "truncate to a random shorter length, 0..size-1\n"
+               "(default 0)",
+       .set = fault(c, scope, &FaultConfig::cut, "cut")},
+  };
+}
+
+// The other options, in the "other" group of --help.
+std::vector<cli::Option> other_options(Config& c) {
+  linksim::RelayOptions& r = c.relay;
+  return {
+      {.short_name = 's',
+       .name = "seed",
+       .arg = "N",
+       .help = "seed of the random decisions, 0..2^64-1 (default: a\n"
+               "random one, printed so that a run can be replayed)",
+       .set =
+           [&c](std::string_view v) {
+             c.seed = cli::whole_or_die(v, "seed", 0, std::numeric_limits<std::uint64_t>::max());
+           }},
+      {.name = "reorder-hold",
+       .arg = "MS",
+       .help = "longest hold of a reordered datagram, 1..60000\n"
+               "(default 100)",
+       .set = cli::set_whole(r.reorder_hold, "reorder hold", 1, linksim::kMaxDelay.count())},
+      {.name = "idle-timeout",
+       .arg = "S",
+       .help = "close a client's flow after S seconds without\n"
+               "traffic, 0.001..86400, decimals allowed (default 60)",
+       .set =
+           [&r](std::string_view v) {
+             r.idle_timeout = std::chrono::milliseconds(std::llround(
+                 1000 * cli::decimal_or_die(v, "idle timeout", 0.001, 86400, "seconds")));
+           }},
+      {.name = "max-flows",
+       .arg = "N",
+       .help = "clients relayed at once, 1..1000000; a new client\n"
+               "evicts the least recently active one (default 1024)",
+       .set = cli::set_whole(r.max_flows, "max flows", 1, 1'000'000)},
+      {.name = "max-held",
+       .arg = "N",
+       .help = "copies waiting (delayed or reordered) at once,\n"
+               "1..10000000; more are dropped and counted (default\n"
+               "10000)",
+       .set = cli::set_whole(r.max_held, "max held", 1, 10'000'000)},
+      {.name = "max-held-bytes",
+       .arg = "N",
+       .help = "bytes of those copies, 1..2^32 (default 67108864)",
+       .set = cli::set_whole(r.max_held_bytes, "max held bytes", 1, 4'294'967'296)},
+      {.name = "poll",
+       .help = "use poll(2) instead of epoll",
+       .set = [&r](std::string_view) { r.poller = linksim::PollerKind::poll; }},
+      {.name = "pcap",
+       .arg = "FILE",
+       .help = "write every datagram received and sent, on both\n"
+               "sides, to FILE, a pcap capture Wireshark reads (no\n"
+               "root needed)",
+       .set = cli::set_text(c.pcap_path)},
+      {.name = "msc",
+       .arg = "FILE",
+       .help = "write the exchanges to FILE as a time-sequence diagram,\n"
+               "mscgen input: clients, linksim and the server, lost\n"
+               "arcs for the datagrams dropped, each fault noted\n"
+               "(docs/DIAGRAMS.md); written when linksim stops",
+       .set = cli::set_text(c.msc_path)},
+      {.name = "metrics",
+       .arg = "ENDPOINT",
+       .help = "serve the counters in Prometheus' text format over\n"
+               "HTTP (GET /metrics) on ENDPOINT, a TCP ADDRESS:PORT:\n"
+               "'[::1]:9122', '127.0.0.1:0' (0 takes a free port,\n"
+               "printed in the line \"metrics on ADDRESS\"), ':9122'\n"
+               "(every address)",
+       .set =
+           [&c](std::string_view v) { c.metrics = cli::metrics_address_or_die(v, kExitFailure); }},
+      {.short_name = 'v',
+       .name = "verbose",
+       .help = "log every datagram: direction, client, bytes in hex,\n"
+               "meaning, decision; and every flow created or closed",
+       .set = cli::set_flag(c.verbose)},
+  };
 }
 
 Config parse(int argc, char** argv) {
-  static const option kLong[] = {{"loss", required_argument, nullptr, 'l'},
-                                 {"dup", required_argument, nullptr, kDup},
-                                 {"reorder", required_argument, nullptr, kReorder},
-                                 {"delay", required_argument, nullptr, 'd'},
-                                 {"jitter", required_argument, nullptr, 'j'},
-                                 {"corrupt", required_argument, nullptr, 'e'},
-                                 {"cut", required_argument, nullptr, 'c'},
-                                 {"direction", required_argument, nullptr, kDirection},
-                                 {"seed", required_argument, nullptr, 's'},
-                                 {"reorder-hold", required_argument, nullptr, kReorderHold},
-                                 {"idle-timeout", required_argument, nullptr, kIdleTimeout},
-                                 {"max-flows", required_argument, nullptr, kMaxFlows},
-                                 {"max-held", required_argument, nullptr, kMaxHeld},
-                                 {"max-held-bytes", required_argument, nullptr, kMaxHeldBytes},
-                                 {"poll", no_argument, nullptr, kPoll},
-                                 {"pcap", required_argument, nullptr, kPcap},
-                                 {"metrics", required_argument, nullptr, kMetrics},
-                                 {"verbose", no_argument, nullptr, 'v'},
-                                 {"help", no_argument, nullptr, 'h'},
-                                 {"version", no_argument, nullptr, 'V'},
-                                 {nullptr, 0, nullptr, 0}};
   Config c;
-  unsigned directions = 3u;
-  std::string dangling_direction;  // a --direction with no fault option after it
-  opterr = 0;
-  int opt = 0;
-  while ((opt = getopt_long(argc, argv, ":l:d:j:e:c:s:vhV", kLong, nullptr)) != -1) {
-    switch (opt) {
-      case 'l':
-      case kDup:
-      case kReorder:
-      case 'e':
-      case 'c':
-      case 'd':
-      case 'j':
-        set_fault(c, directions, opt, optarg);
-        dangling_direction.clear();
-        break;
-      case kDirection:
-        directions = parse_direction_or_die(optarg);
-        dangling_direction = optarg;
-        break;
-      case 's':
-        c.seed = parse_seed_or_die(optarg);
-        break;
-      case kReorderHold:
-        c.relay.reorder_hold = std::chrono::milliseconds(
-            cli::parse_number_or_die(optarg, "reorder hold", 1, linksim::kMaxDelay.count()));
-        break;
-      case kIdleTimeout:
-        c.relay.idle_timeout = std::chrono::milliseconds(std::llround(
-            1000 * parse_decimal_or_die(optarg, "idle timeout", 0.001, 86400, "seconds")));
-        break;
-      case kMaxFlows:
-        c.relay.max_flows =
-            static_cast<std::size_t>(cli::parse_number_or_die(optarg, "max flows", 1, 1'000'000));
-        break;
-      case kMaxHeld:
-        c.relay.max_held =
-            static_cast<std::size_t>(cli::parse_number_or_die(optarg, "max held", 1, 10'000'000));
-        break;
-      case kMaxHeldBytes:
-        c.relay.max_held_bytes = static_cast<std::size_t>(
-            cli::parse_number_or_die(optarg, "max held bytes", 1, 4'294'967'296));
-        break;
-      case kPoll:
-        c.relay.poller = linksim::PollerKind::poll;
-        break;
-      case kMetrics:
-        c.metrics = cli::metrics_address_or_die(optarg, kExitFailure);
-        break;
-      case kPcap:
-        c.pcap_path = optarg;
-        break;
-      case 'v':
-        c.verbose = true;
-        break;
-      default:
-        cli::finish_option(opt, kHelp, argv);  // --help, --version, or a usage error: exits
-    }
+  FaultScope scope;
+  cli::CommandLine command{
+      .help = kHelp, .column = kHelpColumn, .options = fault_options(c, scope)};
+  for (cli::Option& o : command.options) o.group = "faults";
+  for (cli::Option& o : other_options(c)) {
+    o.group = "other";
+    command.options.push_back(std::move(o));
   }
-  if (!dangling_direction.empty()) {
-    cli::usage_error("'--direction " + dangling_direction +
+  c.positionals = cli::parse_or_exit(command, argc, argv);
+  if (!scope.dangling.empty()) {
+    cli::usage_error("'--direction " + scope.dangling +
                      "' is followed by no fault option: it selects the direction of the "
                      "faults after it");
   }
-  for (int i = optind; i < argc; ++i) c.positionals.emplace_back(argv[i]);
   return c;
 }
 
@@ -340,7 +357,7 @@ void raise_fd_limit(std::size_t max_flows) {
   }
 }
 
-void trace(const linksim::TraceRecord& r) {
+void log_trace(const linksim::TraceRecord& r) {
   const bool forward = r.direction == Direction::forward;
   const std::string meaning = forward ? protocol::describe_request(r.bytes, r.wire_length)
                                       : protocol::describe_reply(r.bytes, r.format);
@@ -387,14 +404,31 @@ int main(int argc, char** argv) {
   const bool seed_given = c.seed.has_value();
   c.relay.seed = seed_given ? *c.seed : random_seed();
   if (c.verbose) {
-    c.relay.trace = trace;
     c.relay.log = [](const std::string& line) { cli::log_line(Severity::info, line); };
   }
   if (!c.pcap_path.empty()) {
     auto writer = capture::PcapWriter::open(c.pcap_path, capture::Link::ip);
     if (!writer) cli::die(writer.error().message(), kExitFailure);
     g_pcap.emplace(std::move(*writer));
-    c.relay.wire = capture_datagram;
+  }
+  if (!c.msc_path.empty()) {
+    auto file = cli::MscFile::create(c.msc_path);
+    if (!file) cli::die(file.error().message(), kExitFailure);
+    g_diagram.file.emplace(c.msc_path, *file);
+    g_diagram.server = cli::entity_of(c.relay.server);
+  }
+  // Each hook only when asked for: without -v, --pcap and --msc the relay's path calls none.
+  if (c.verbose || g_diagram.file) {
+    c.relay.trace = [verbose = c.verbose](const linksim::TraceRecord& r) {
+      if (verbose) log_trace(r);
+      if (g_diagram.file) g_diagram.decided(r);
+    };
+  }
+  if (g_pcap || g_diagram.file) {
+    c.relay.wire = [](const linksim::WireRecord& r) {
+      if (g_pcap) capture_datagram(r);
+      if (g_diagram.file) g_diagram.wire(r);
+    };
   }
   raise_fd_limit(c.relay.max_flows);
   print_parameters(c.relay, c.relay.seed, seed_given);
@@ -402,6 +436,10 @@ int main(int argc, char** argv) {
   auto relay = linksim::Relay::create(std::move(c.relay));
   if (!relay) cli::die(relay.error().message(), kExitFailure);
   g_relay = &*relay;
+  if (g_diagram.file) {
+    g_diagram.link = cli::entity_of(relay->local_address());
+    g_diagram.file->name(g_diagram.link, "linksim");
+  }
   // The loop hands a copy of its counters to a scrape (Relay::snapshot); a second is more than
   // a turn of the loop ever takes.
   std::optional<metrics::HttpEndpoint> endpoint;
@@ -424,6 +462,15 @@ int main(int argc, char** argv) {
     } else {
       cli::log_line(Severity::info,
                     "wrote " + std::to_string(records) + " datagrams to " + g_pcap->path());
+    }
+  }
+  if (g_diagram.file) {
+    const std::size_t arcs = g_diagram.file->arcs();
+    if (const Status written = g_diagram.file->finish(); !written) {
+      cli::log_line(Severity::warning, written.error().message());
+    } else {
+      cli::log_line(Severity::info, "wrote a diagram of " + std::to_string(arcs) +
+                                        " datagrams to " + g_diagram.file->path());
     }
   }
   const linksim::RelayStats& s = relay->stats();

@@ -3,24 +3,25 @@
 // generator (loadgen::run), print the report. The load runs on the main thread; SIGINT ends the
 // measured phase early and still prints the report. With --metrics, the endpoint's thread serves
 // the latest progress report, handed over under a mutex once a second.
-#include <getopt.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <charconv>
-#include <cmath>
+#include <cstdint>
 #include <iostream>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cli.hpp"
 #include "metrics_option.hpp"
+#include "options.hpp"
 #include "sockcalc/loadgen/generator.hpp"
 #include "sockcalc/loadgen/report.hpp"
-#include "sockcalc/metrics/tool_metrics.hpp"
+#include "sockcalc/tool_metrics/tool_metrics.hpp"
 
 namespace {
 
@@ -29,7 +30,10 @@ using namespace sockcalc;
 constexpr int kExitFailed = 1;
 constexpr int kExitSystem = 3;
 
-constexpr const char* kHelp = R"help(Usage: %prog% [options] HOST PORT
+// The --help text around the option tables (load_options, ...), whose descriptions start at
+// kHelpColumn.
+constexpr std::size_t kHelpColumn = 23;
+constexpr std::string_view kHelp = R"help(Usage: %prog% [options] HOST PORT
   or:  %prog% [options] unix:PATH
 Load a calc server with K concurrent requests (one in flight per socket), check
 every reply against the expected result, and report throughput, latency
@@ -41,44 +45,13 @@ percentiles and CPU cost.
   unix:PATH      a server on a Unix-domain socket (unix:@NAME: abstract name)
 
 Load:
-  -c, --concurrency K  sockets, each with one request in flight (default 1,
-                       1..4096); the protocol has no request id (P-12)
-  -d, --duration S     measured seconds (default 5; decimals allowed)
-  -w, --warmup S       seconds of load before measuring, not counted in the
-                       figures but checked all the same (default 1; 0 = none)
-  -r, --rate R         open loop: R requests/s in total, socket i of K sends at
-                       t0 + (n*K + i)/R; a send due while its socket still
-                       waits for a reply is skipped and counted as "behind".
-                       Default: closed loop (send again as soon as checked)
-  -t, --timeout MS     a request unanswered for MS milliseconds counts as a
-                       timeout and is sent again, same bytes (default 200)
+%options:load%
 
 Requests (calc):
-  -o, --op OP          '+' or 'sum', '*', 'x' or 'product', or 'mix' (the
-                       default: sums and products)
-  -f, --format F       int, string or mix: the result format asked (default mix)
-  -n, --count N|A-B    integers per request, or a range drawn uniformly
-                       (1..64; default 1-8)
-      --seed N         seed of the random operands (default 1)
-      --sockperf       speak sockperf 3.x ping-pong instead of calc, to drive
-                       `sockperf server` for comparison (14-byte messages;
-                       the echoed sequence number and flags are checked)
+%options:requests%
 
 Report:
-      --server-pid PID
-                       also report the server's CPU time per reply, from
-                       /proc/PID/stat, and its user/system split
-      --json           print one JSON object with every figure instead of text
-      --max-timeouts N
-                       fail (exit 1) on more than N timeouts (default: no
-                       limit)
-      --metrics ENDPOINT
-                       serve the counts in Prometheus' text format over HTTP
-                       (GET /metrics) on ENDPOINT, a TCP ADDRESS:PORT, updated
-                       every second: '[::1]:9121', '127.0.0.1:0' (0 takes a
-                       free port, printed in the line "metrics on ADDRESS")
-  -h, --help           show this help and exit
-  -V, --version        show the version and exit
+%options:report%
 
 A progress line is printed on stderr every second when stderr is a terminal.
 Latency runs from a request's first send to its checked reply (retransmission
@@ -122,33 +95,6 @@ struct Latest {
   loadgen::Progress progress;
 };
 
-// Seconds with decimals ("0.5"), in [min, max].
-std::chrono::nanoseconds parse_seconds_or_die(std::string_view text, std::string_view what,
-                                              double min, double max) {
-  double value = 0;
-  const char* end = text.data() + text.size();
-  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  if (text.empty() || ec != std::errc() || ptr != end || !std::isfinite(value) || value < min ||
-      value > max) {
-    cli::usage_error("invalid " + std::string(what) + " '" + std::string(text) +
-                     "': must be a number of seconds, " + std::to_string(static_cast<long>(min)) +
-                     ".." + std::to_string(static_cast<long>(max)));
-  }
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(value));
-}
-
-double parse_rate_or_die(std::string_view text) {
-  constexpr double kMaxRate = 1e8;
-  double value = 0;
-  const char* end = text.data() + text.size();
-  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  if (text.empty() || ec != std::errc() || ptr != end || !(value > 0) || value > kMaxRate) {
-    cli::usage_error("invalid rate '" + std::string(text) +
-                     "': must be requests per second, above 0 and at most 100000000");
-  }
-  return value;
-}
-
 loadgen::OpMix parse_op_or_die(std::string_view text) {
   if (text == "+" || text == "sum") return loadgen::OpMix::sum;
   if (text == "*" || text == "x" || text == "product") return loadgen::OpMix::product;
@@ -166,112 +112,162 @@ loadgen::FormatMix parse_format_or_die(std::string_view text) {
 
 void parse_count_or_die(std::string_view text, loadgen::Workload& w) {
   const auto dash = text.find('-');
-  constexpr long kMin = static_cast<long>(wire::kMinOperands);
-  constexpr long kMax = static_cast<long>(wire::kMaxOperands);
+  constexpr std::uint64_t kMin = wire::kMinOperands;
+  constexpr std::uint64_t kMax = wire::kMaxOperands;
   if (dash == std::string_view::npos) {
     w.min_count = w.max_count =
-        static_cast<std::size_t>(cli::parse_number_or_die(text, "count", kMin, kMax));
+        static_cast<std::size_t>(cli::whole_or_die(text, "count", kMin, kMax));
     return;
   }
   w.min_count =
-      static_cast<std::size_t>(cli::parse_number_or_die(text.substr(0, dash), "count", kMin, kMax));
-  w.max_count = static_cast<std::size_t>(
-      cli::parse_number_or_die(text.substr(dash + 1), "count", kMin, kMax));
+      static_cast<std::size_t>(cli::whole_or_die(text.substr(0, dash), "count", kMin, kMax));
+  w.max_count =
+      static_cast<std::size_t>(cli::whole_or_die(text.substr(dash + 1), "count", kMin, kMax));
   if (w.min_count > w.max_count) {
     cli::usage_error("invalid count range '" + std::string(text) + "': A must not exceed B");
   }
 }
 
-Options parse(int argc, char** argv) {
-  enum : int {
-    kSeed = 256,
-    kSockperf,
-    kServerPid,
-    kJson,
-    kMaxTimeouts,
-    kMetrics,
-  };
-  static const option kLong[] = {{"concurrency", required_argument, nullptr, 'c'},
-                                 {"duration", required_argument, nullptr, 'd'},
-                                 {"warmup", required_argument, nullptr, 'w'},
-                                 {"rate", required_argument, nullptr, 'r'},
-                                 {"timeout", required_argument, nullptr, 't'},
-                                 {"op", required_argument, nullptr, 'o'},
-                                 {"format", required_argument, nullptr, 'f'},
-                                 {"count", required_argument, nullptr, 'n'},
-                                 {"seed", required_argument, nullptr, kSeed},
-                                 {"sockperf", no_argument, nullptr, kSockperf},
-                                 {"server-pid", required_argument, nullptr, kServerPid},
-                                 {"json", no_argument, nullptr, kJson},
-                                 {"max-timeouts", required_argument, nullptr, kMaxTimeouts},
-                                 {"metrics", required_argument, nullptr, kMetrics},
-                                 {"help", no_argument, nullptr, 'h'},
-                                 {"version", no_argument, nullptr, 'V'},
-                                 {nullptr, 0, nullptr, 0}};
-  constexpr long kMaxConcurrency = 4096;
+// The setter of a number of seconds with decimals ("0.5") in [min, max].
+cli::Setter set_seconds(std::chrono::nanoseconds& target, std::string_view what, double min) {
   constexpr double kMaxSeconds = 86400;
-  constexpr long kMaxTimeoutMs = 60'000;
+  return [&target, what, min](std::string_view text) {
+    const double seconds = cli::decimal_or_die(text, what, min, kMaxSeconds, "seconds");
+    target = std::chrono::duration_cast<std::chrono::nanoseconds>(
+        std::chrono::duration<double>(seconds));
+  };
+}
+
+// --rate: requests a second, above 0.
+double parse_rate_or_die(std::string_view text) {
+  constexpr double kMaxRate = 1e8;
+  const auto value = cli::parse_decimal_number(text, 0, kMaxRate);
+  if (!value || !(*value > 0)) {
+    cli::usage_error("invalid rate '" + std::string(text) +
+                     "': must be requests per second, above 0 and at most 100000000");
+  }
+  return *value;
+}
+
+// The options of the "load" group of --help.
+std::vector<cli::Option> load_options(loadgen::Config& c) {
+  constexpr std::uint64_t kMaxConcurrency = 4096;
+  constexpr std::uint64_t kMaxTimeoutMs = 60'000;
+  return {
+      {.short_name = 'c',
+       .name = "concurrency",
+       .arg = "K",
+       .help = "sockets, each with one request in flight (default 1,\n"
+               "1..4096); the protocol has no request id (P-12)",
+       .set = cli::set_whole(c.concurrency, "concurrency", 1, kMaxConcurrency)},
+      {.short_name = 'd',
+       .name = "duration",
+       .arg = "S",
+       .help = "measured seconds (default 5; decimals allowed)",
+       .set = set_seconds(c.duration, "duration", 0.001)},
+      {.short_name = 'w',
+       .name = "warmup",
+       .arg = "S",
+       .help = "seconds of load before measuring, not counted in the\n"
+               "figures but checked all the same (default 1; 0 = none)",
+       .set = set_seconds(c.warmup, "warm-up", 0)},
+      {.short_name = 'r',
+       .name = "rate",
+       .arg = "R",
+       .help = "open loop: R requests/s in total, socket i of K sends at\n"
+               "t0 + (n*K + i)/R; a send due while its socket still\n"
+               "waits for a reply is skipped and counted as \"behind\".\n"
+               "Default: closed loop (send again as soon as checked)",
+       .set = [&c](std::string_view v) { c.rate = parse_rate_or_die(v); }},
+      {.short_name = 't',
+       .name = "timeout",
+       .arg = "MS",
+       .help = "a request unanswered for MS milliseconds counts as a\n"
+               "timeout and is sent again, same bytes (default 200)",
+       .set =
+           [&c](std::string_view v) {
+             c.timeout =
+                 std::chrono::milliseconds(cli::whole_or_die(v, "timeout", 1, kMaxTimeoutMs));
+           }},
+  };
+}
+
+// The options of the "requests" group of --help.
+std::vector<cli::Option> request_options(loadgen::Config& c) {
+  loadgen::Workload& w = c.workload;
+  return {
+      {.short_name = 'o',
+       .name = "op",
+       .arg = "OP",
+       .help = "'+' or 'sum', '*', 'x' or 'product', or 'mix' (the\n"
+               "default: sums and products)",
+       .set = [&w](std::string_view v) { w.op = parse_op_or_die(v); }},
+      {.short_name = 'f',
+       .name = "format",
+       .arg = "F",
+       .help = "int, string or mix: the result format asked (default mix)",
+       .set = [&w](std::string_view v) { w.format = parse_format_or_die(v); }},
+      {.short_name = 'n',
+       .name = "count",
+       .arg = "N|A-B",
+       .help = "integers per request, or a range drawn uniformly\n"
+               "(1..64; default 1-8)",
+       .set = [&w](std::string_view v) { parse_count_or_die(v, w); }},
+      {.name = "seed",
+       .arg = "N",
+       .help = "seed of the random operands (default 1)",
+       .set = cli::set_whole(w.seed, "seed", 0, std::numeric_limits<std::uint32_t>::max())},
+      {.name = "sockperf",
+       .help = "speak sockperf 3.x ping-pong instead of calc, to drive\n"
+               "`sockperf server` for comparison (14-byte messages;\n"
+               "the echoed sequence number and flags are checked)",
+       .set = [&c](std::string_view) { c.protocol = loadgen::Protocol::sockperf; }},
+  };
+}
+
+// The options of the "report" group of --help.
+std::vector<cli::Option> report_options(Options& o) {
+  constexpr std::uint64_t kMaxPid = 4'194'304;  // PID_MAX_LIMIT on 64-bit Linux
+  return {
+      {.name = "server-pid",
+       .arg = "PID",
+       .help = "also report the server's CPU time per reply, from\n"
+               "/proc/PID/stat, and its user/system split",
+       .set = cli::set_whole(o.config.server_pid, "server pid", 1, kMaxPid)},
+      {.name = "json",
+       .help = "print one JSON object with every figure instead of text",
+       .set = cli::set_flag(o.json)},
+      {.name = "max-timeouts",
+       .arg = "N",
+       .help = "fail (exit 1) on more than N timeouts (default: no\n"
+               "limit)",
+       .set = cli::set_whole(o.criteria.max_timeouts, "max-timeouts", 0, 1'000'000'000'000)},
+      {.name = "metrics",
+       .arg = "ENDPOINT",
+       .help = "serve the counts in Prometheus' text format over HTTP\n"
+               "(GET /metrics) on ENDPOINT, a TCP ADDRESS:PORT, updated\n"
+               "every second: '[::1]:9121', '127.0.0.1:0' (0 takes a\n"
+               "free port, printed in the line \"metrics on ADDRESS\")",
+       .set =
+           [&o](std::string_view v) { o.metrics = cli::metrics_address_or_die(v, kExitSystem); }},
+  };
+}
+
+Options parse(int argc, char** argv) {
   Options o;
-  auto& c = o.config;
-  opterr = 0;
-  int opt = 0;
-  while ((opt = getopt_long_only(argc, argv, ":c:d:w:r:t:o:f:n:hV", kLong, nullptr)) != -1) {
-    switch (opt) {
-      case 'c':
-        c.concurrency = static_cast<unsigned>(
-            cli::parse_number_or_die(optarg, "concurrency", 1, kMaxConcurrency));
-        break;
-      case 'd':
-        c.duration = parse_seconds_or_die(optarg, "duration", 0.001, kMaxSeconds);
-        break;
-      case 'w':
-        c.warmup = parse_seconds_or_die(optarg, "warm-up", 0, kMaxSeconds);
-        break;
-      case 'r':
-        c.rate = parse_rate_or_die(optarg);
-        break;
-      case 't':
-        c.timeout = std::chrono::milliseconds(
-            cli::parse_number_or_die(optarg, "timeout", 1, kMaxTimeoutMs));
-        break;
-      case 'o':
-        c.workload.op = parse_op_or_die(optarg);
-        break;
-      case 'f':
-        c.workload.format = parse_format_or_die(optarg);
-        break;
-      case 'n':
-        parse_count_or_die(optarg, c.workload);
-        break;
-      case kSeed: {
-        const auto seed = cli::parse_u32(optarg);
-        if (!seed)
-          cli::usage_error(std::string("invalid seed '") + optarg + "': must be 0..4294967295");
-        c.workload.seed = *seed;
-        break;
-      }
-      case kSockperf:
-        c.protocol = loadgen::Protocol::sockperf;
-        break;
-      case kServerPid:
-        c.server_pid =
-            static_cast<pid_t>(cli::parse_number_or_die(optarg, "server pid", 1, 4'194'304));
-        break;
-      case kJson:
-        o.json = true;
-        break;
-      case kMetrics:
-        o.metrics = cli::metrics_address_or_die(optarg, kExitSystem);
-        break;
-      case kMaxTimeouts:
-        o.criteria.max_timeouts = static_cast<std::uint64_t>(
-            cli::parse_number_or_die(optarg, "max-timeouts", 0, 1'000'000'000'000));
-        break;
-      default:
-        cli::finish_option(opt, kHelp, argv);  // --help, --version, or a usage error: exits
+  cli::CommandLine command{
+      .help = kHelp, .column = kHelpColumn, .spelling = cli::Spelling::long_only, .options = {}};
+  const std::pair<std::string_view, std::vector<cli::Option>> groups[] = {
+      {"load", load_options(o.config)},
+      {"requests", request_options(o.config)},
+      {"report", report_options(o)}};
+  for (const auto& [group, options] : groups) {
+    for (cli::Option option : options) {
+      option.group = group;
+      command.options.push_back(std::move(option));
     }
   }
-  for (int i = optind; i < argc; ++i) o.positionals.emplace_back(argv[i]);
+  o.positionals = cli::parse_or_exit(command, argc, argv);
   return o;
 }
 

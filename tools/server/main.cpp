@@ -2,7 +2,6 @@
 // tools/server/main.cpp -- the `server` program: parse the command line, bind, serve until
 // SIGINT or SIGTERM. The work is done by server::Server's workers; this file only configures
 // it, drops root (--user) and turns signals into requests.
-#include <getopt.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -19,12 +18,14 @@
 #include "cli.hpp"
 #include "log.hpp"
 #include "metrics_option.hpp"
+#include "msc_option.hpp"
+#include "options.hpp"
 #include "privileges.hpp"
 #include "sockcalc/capture/pcap_writer.hpp"
 #include "sockcalc/core/cpus.hpp"
-#include "sockcalc/metrics/server_metrics.hpp"
 #include "sockcalc/protocol/describe.hpp"
 #include "sockcalc/server/engine.hpp"
+#include "sockcalc/server_metrics/server_metrics.hpp"
 #include "sockcalc/socket/activation.hpp"
 #include "sockcalc/version.hpp"
 #include "trace.hpp"
@@ -39,7 +40,10 @@ constexpr int kExitFailure = 1;
 // read yet (docs/SERVICE.md). Past net.core.wmem_max only as root; otherwise capped there.
 constexpr int kUnixSendBuffer = 4 << 20;
 
-constexpr const char* kHelp = R"(Usage: %prog% [options] ADDRESS PORT
+// The --help text around the option table (serving_options, reporting_options), whose
+// descriptions start at kHelpColumn.
+constexpr std::size_t kHelpColumn = 20;
+constexpr std::string_view kHelp = R"(Usage: %prog% [options] ADDRESS PORT
   or:  %prog% [options] unix:PATH
   or:  %prog% [options]   (socket activation: serves the socket passed as fd 3)
 Answer calc requests (sum or product of 1 to 64 unsigned 32-bit integers) over UDP
@@ -57,61 +61,7 @@ or a Unix-domain datagram socket, until SIGINT or SIGTERM.
                     and may be written, as \xHH; a backslash as \\
 
 Options:
-  -t, --threads N   workers (default: one per CPU this process may use: its
-                    affinity mask, as taskset sets it, and its cgroup's CPU
-                    quota, rounded up). Over UDP each has its own SO_REUSEPORT
-                    socket; a Unix socket is shared
-      --engine E    'batch' (default): recvmmsg/sendmmsg, up to --batch
-                    datagrams a call; 'simple': the course's loop, one recvfrom
-                    and one sendto per datagram
-      --batch N     datagrams per recvmmsg/sendmmsg call, 1..1024 (default 32)
-      --busy-poll   workers spin instead of sleeping: the lowest latency, at
-                    the price of one busy core per worker
-      --recv-buffer BYTES
-                    each socket's receive buffer, 4096..1073741824 (default:
-                    the system's, net.core.rmem_default: 256 small
-                    requests); above net.core.rmem_max only for root. Room
-                    for bursts of requests
-      --send-buffer BYTES
-                    each socket's send buffer, 4096..1073741824 (default: the
-                    system's, net.core.wmem_default; 4194304 for a Unix socket,
-                    which stays charged with every reply a client has not read
-                    yet: room for ~10000 of them); above net.core.wmem_max only
-                    for root
-      --socket-mode MODE
-                    unix:PATH only: the socket file's permissions, in octal
-                    (0660: the owner and the group may connect, no one else).
-                    Default: as the umask gives
-      --socket-group GROUP
-                    unix:PATH only: the socket file's group, a name or a number
-                    (the server must be root or a member). Default: the
-                    server's
-      --rate-limit N
-                    serve at most N requests a second per source IP address
-                    and worker (token bucket, bursts of N); the rest are
-                    dropped unanswered and counted. Sources share 65536 hashed
-                    buckets a worker: a collision only makes the limit
-                    stricter. Default: no limit
-      --user USER   started as root: bind, open --pcap, then run as USER (a
-                    name or a number) and its group, with no supplementary
-                    groups, before the first datagram; exit 1 if that fails
-      --group GROUP
-                    with --user: run as GROUP (a name or a number) instead of
-                    USER's own group
-      --metrics ENDPOINT
-                    serve the counters in Prometheus' text format over HTTP
-                    (GET /metrics) on ENDPOINT, a TCP ADDRESS:PORT:
-                    '[::1]:9120', '127.0.0.1:0' (0 takes a free port, printed
-                    in the line "metrics on ADDRESS"), ':9120' (every
-                    address). Read when scraped, on a thread of its own
-                    (docs/SERVICE.md)
-  -v, --verbose     log every request and reply: peer, bytes in hex, meaning
-      --pcap FILE   write every datagram received and sent to FILE, a pcap
-                    capture Wireshark opens (no capture rights needed;
-                    docs/WIRESHARK.md). SIGHUP starts a new FILE once the
-                    old one was moved away (log rotation)
-  -h, --help        show this help and exit
-  -V, --version     show the version and exit
+%options%
 
 Socket activation: started with no ADDRESS by a service manager (systemd) that
 passes one bound datagram socket (LISTEN_FDS=1, LISTEN_PID=the server's pid),
@@ -163,6 +113,7 @@ struct Config {
   server::ServerOptions options;
   bool verbose = false;
   std::string pcap_path;
+  std::string msc_path;               // --msc
   std::optional<cli::Identity> user;  // --user (--group replaces its gid)
   std::optional<gid_t> group;
   std::vector<Address> metrics;  // --metrics: where the Prometheus endpoint listens (or none)
@@ -234,6 +185,41 @@ struct Capture {
 };
 Capture g_capture;
 
+// The --msc diagram: each request and reply as an arc between the client and the server's
+// side (the address the request was sent to), a reply the kernel refused as a lost arc, a
+// request left unanswered as a box. Written by the workers' tap; MscFile locks.
+struct Diagram {
+  std::optional<cli::MscFile> file;
+  Address local;
+
+  void record(const server::TapRecord& r) {
+    using server::TapEvent;
+    const std::string side = cli::entity_of(
+        r.local != nullptr && !r.local->empty() ? r.local->address(local.port()) : local);
+    const std::string peer = cli::entity_of(r.peer);
+    if (r.event == TapEvent::unanswerable || r.event == TapEvent::rate_limited) {
+      file->mark(side, "no reply to " + peer +
+                           (r.event == TapEvent::rate_limited ? ": over its rate limit"
+                                                              : ": the sender has no address"));
+      return;
+    }
+    msc::Datagram arc;
+    arc.when = msc::Clock::now();
+    const bool received = r.event == TapEvent::received;
+    arc.from = received ? peer : side;
+    arc.to = received ? side : peer;
+    arc.role = received ? msc::Role::request : msc::Role::reply;
+    arc.bytes.assign(r.bytes.begin(), r.bytes.end());
+    arc.wire_length = r.wire_length;
+    if (r.event == TapEvent::send_failed) {
+      arc.fate = msc::Fate::lost;
+      arc.note = std::string("not sent: ") + std::strerror(r.error);
+    }
+    file->add(std::move(arc));
+  }
+};
+Diagram g_diagram;
+
 // The -v trace of one tap record, on stderr: a datagram left unanswered is a warning.
 void log_datagram(const server::TapRecord& r) {
   using server::TapEvent;
@@ -272,106 +258,149 @@ server::Engine parse_engine_or_die(std::string_view text) {
 // --socket-mode: octal permission bits, 0..0777 (no set-id or sticky bit: they mean nothing
 // on a socket).
 mode_t parse_mode_or_die(std::string_view text) {
-  const bool octal = !text.empty() && text.size() <= 4 &&
-                     text.find_first_not_of("01234567") == std::string_view::npos;
-  const unsigned long mode = octal ? std::stoul(std::string(text), nullptr, 8) : 01000;
-  if (mode > 0777) {
+  constexpr std::size_t kMaxDigits = 4;  // "0660"
+  const auto mode = text.size() <= kMaxDigits ? cli::parse_whole(text, 0, 0777, 8) : std::nullopt;
+  if (!mode) {
     cli::usage_error("invalid socket mode '" + std::string(text) +
                      "': must be octal permission bits 0..0777, such as 0660");
   }
-  return static_cast<mode_t>(mode);
+  return static_cast<mode_t>(*mode);
 }
 
 // --socket-group, --group: a group name, or a number.
-gid_t parse_group_or_die(const std::string& text) {
-  const auto gid = cli::lookup_group(text);
-  if (!gid) cli::usage_error("unknown group '" + text + "'");
+gid_t parse_group_or_die(std::string_view text) {
+  const auto gid = cli::lookup_group(std::string(text));
+  if (!gid) cli::usage_error("unknown group '" + std::string(text) + "'");
   return *gid;
 }
 
 // --user: a user name, or a number.
-cli::Identity parse_user_or_die(const std::string& text) {
-  const auto user = cli::lookup_user(text);
-  if (!user) cli::usage_error("unknown user '" + text + "'");
+cli::Identity parse_user_or_die(std::string_view text) {
+  const auto user = cli::lookup_user(std::string(text));
+  if (!user) cli::usage_error("unknown user '" + std::string(text) + "'");
   return *user;
 }
 
+// The options of how the server serves: workers, engine, buffers, socket file, rate limit.
+std::vector<cli::Option> serving_options(Config& c) {
+  server::ServerOptions& o = c.options;
+  SocketOptions& socket = c.options.socket;
+  return {
+      {.short_name = 't',
+       .name = "threads",
+       .arg = "N",
+       .help = "workers (default: one per CPU this process may use: its\n"
+               "affinity mask, as taskset sets it, and its cgroup's CPU\n"
+               "quota, rounded up). Over UDP each has its own SO_REUSEPORT\n"
+               "socket; a Unix socket is shared",
+       .set = cli::set_whole(o.threads, "threads", 1, 256)},
+      {.name = "engine",
+       .arg = "E",
+       .help = "'batch' (default): recvmmsg/sendmmsg, up to --batch\n"
+               "datagrams a call; 'simple': the course's loop, one recvfrom\n"
+               "and one sendto per datagram",
+       .set = [&o](std::string_view v) { o.engine = parse_engine_or_die(v); }},
+      {.name = "batch",
+       .arg = "N",
+       .help = "datagrams per recvmmsg/sendmmsg call, 1..1024 (default 32)",
+       .set = cli::set_whole(o.batch, "batch", 1, 1024)},
+      {.name = "busy-poll",
+       .help = "workers spin instead of sleeping: the lowest latency, at\n"
+               "the price of one busy core per worker",
+       .set = cli::set_flag(o.busy_poll)},
+      {.name = "recv-buffer",
+       .arg = "BYTES",
+       .help = "each socket's receive buffer, 4096..1073741824 (default:\n"
+               "the system's, net.core.rmem_default: 256 small\n"
+               "requests); above net.core.rmem_max only for root. Room\n"
+               "for bursts of requests",
+       .set = cli::set_whole(socket.recv_buffer, "receive buffer", 4096, 1 << 30)},
+      {.name = "send-buffer",
+       .arg = "BYTES",
+       .help = "each socket's send buffer, 4096..1073741824 (default: the\n"
+               "system's, net.core.wmem_default; 4194304 for a Unix socket,\n"
+               "which stays charged with every reply a client has not read\n"
+               "yet: room for ~10000 of them); above net.core.wmem_max only\n"
+               "for root",
+       .set = cli::set_whole(socket.send_buffer, "send buffer", 4096, 1 << 30)},
+      {.name = "socket-mode",
+       .arg = "MODE",
+       .help = "unix:PATH only: the socket file's permissions, in octal\n"
+               "(0660: the owner and the group may connect, no one else).\n"
+               "Default: as the umask gives",
+       .set = [&socket](std::string_view v) { socket.file_mode = parse_mode_or_die(v); }},
+      {.name = "socket-group",
+       .arg = "GROUP",
+       .help = "unix:PATH only: the socket file's group, a name or a number\n"
+               "(the server must be root or a member). Default: the\n"
+               "server's",
+       .set = [&socket](std::string_view v) { socket.file_group = parse_group_or_die(v); }},
+      {.name = "rate-limit",
+       .arg = "N",
+       .help = "serve at most N requests a second per source IP address\n"
+               "and worker (token bucket, bursts of N); the rest are\n"
+               "dropped unanswered and counted. Sources share 65536 hashed\n"
+               "buckets a worker: a collision only makes the limit\n"
+               "stricter. Default: no limit",
+       .set = cli::set_whole(o.rate_limit, "rate limit", 1, 100'000'000)},
+  };
+}
+
+// The options of its identity (--user, --group: checked together once all are read) and of
+// what it tells: metrics, trace, capture, diagram.
+std::vector<cli::Option> reporting_options(Config& c) {
+  return {
+      {.name = "user",
+       .arg = "USER",
+       .help = "started as root: bind, open --pcap, then run as USER (a\n"
+               "name or a number) and its group, with no supplementary\n"
+               "groups, before the first datagram; exit 1 if that fails",
+       .set = [&c](std::string_view v) { c.user = parse_user_or_die(v); }},
+      {.name = "group",
+       .arg = "GROUP",
+       .help = "with --user: run as GROUP (a name or a number) instead of\n"
+               "USER's own group",
+       .set = [&c](std::string_view v) { c.group = parse_group_or_die(v); }},
+      {.name = "metrics",
+       .arg = "ENDPOINT",
+       .help = "serve the counters in Prometheus' text format over HTTP\n"
+               "(GET /metrics) on ENDPOINT, a TCP ADDRESS:PORT:\n"
+               "'[::1]:9120', '127.0.0.1:0' (0 takes a free port, printed\n"
+               "in the line \"metrics on ADDRESS\"), ':9120' (every\n"
+               "address). Read when scraped, on a thread of its own\n"
+               "(docs/SERVICE.md)",
+       .set =
+           [&c](std::string_view v) { c.metrics = cli::metrics_address_or_die(v, kExitFailure); }},
+      {.short_name = 'v',
+       .name = "verbose",
+       .help = "log every request and reply: peer, bytes in hex, meaning",
+       .set = cli::set_flag(c.verbose)},
+      {.name = "pcap",
+       .arg = "FILE",
+       .help = "write every datagram received and sent to FILE, a pcap\n"
+               "capture Wireshark opens (no capture rights needed;\n"
+               "docs/WIRESHARK.md). SIGHUP starts a new FILE once the\n"
+               "old one was moved away (log rotation)",
+       .set = cli::set_text(c.pcap_path)},
+      {.name = "msc",
+       .arg = "FILE",
+       .help = "write every request and reply to FILE as a time-sequence\n"
+               "diagram, mscgen input (docs/DIAGRAMS.md), when the server\n"
+               "stops; at most 2000 arcs, a last row counts the rest",
+       .set = cli::set_text(c.msc_path)},
+  };
+}
+
 Config parse(int argc, char** argv) {
-  static const option kLong[] = {{"verbose", no_argument, nullptr, 'v'},
-                                 {"threads", required_argument, nullptr, 't'},
-                                 {"engine", required_argument, nullptr, 'E'},
-                                 {"batch", required_argument, nullptr, 'B'},
-                                 {"busy-poll", no_argument, nullptr, 'P'},
-                                 {"pcap", required_argument, nullptr, 'C'},
-                                 {"rate-limit", required_argument, nullptr, 'R'},
-                                 {"help", no_argument, nullptr, 'h'},
-                                 {"recv-buffer", required_argument, nullptr, 'F'},
-                                 {"send-buffer", required_argument, nullptr, 'O'},
-                                 {"socket-mode", required_argument, nullptr, 'M'},
-                                 {"socket-group", required_argument, nullptr, 'G'},
-                                 {"user", required_argument, nullptr, 'U'},
-                                 {"group", required_argument, nullptr, 'g'},
-                                 {"metrics", required_argument, nullptr, 'm'},
-                                 {"version", no_argument, nullptr, 'V'},
-                                 {nullptr, 0, nullptr, 0}};
   Config c;
   c.options.threads = usable_cpus();
   c.options.log = log_info;
-  opterr = 0;
-  int opt = 0;
-  while ((opt = getopt_long_only(argc, argv, ":vt:R:hV", kLong, nullptr)) != -1) {
-    switch (opt) {
-      case 'v':
-        c.verbose = true;
-        break;
-      case 't':
-        c.options.threads = static_cast<int>(cli::parse_number_or_die(optarg, "threads", 1, 256));
-        break;
-      case 'E':
-        c.options.engine = parse_engine_or_die(optarg);
-        break;
-      case 'B':
-        c.options.batch =
-            static_cast<std::size_t>(cli::parse_number_or_die(optarg, "batch", 1, 1024));
-        break;
-      case 'C':
-        c.pcap_path = optarg;
-        break;
-      case 'P':
-        c.options.busy_poll = true;
-        break;
-      case 'R':
-        c.options.rate_limit =
-            static_cast<double>(cli::parse_number_or_die(optarg, "rate limit", 1, 100'000'000));
-        break;
-      case 'F':
-        c.options.socket.recv_buffer =
-            static_cast<int>(cli::parse_number_or_die(optarg, "receive buffer", 4096, 1 << 30));
-        break;
-      case 'O':
-        c.options.socket.send_buffer =
-            static_cast<int>(cli::parse_number_or_die(optarg, "send buffer", 4096, 1 << 30));
-        break;
-      case 'M':
-        c.options.socket.file_mode = parse_mode_or_die(optarg);
-        break;
-      case 'G':
-        c.options.socket.file_group = parse_group_or_die(optarg);
-        break;
-      case 'U':
-        c.user = parse_user_or_die(optarg);
-        break;
-      case 'g':
-        c.group = parse_group_or_die(optarg);
-        break;
-      case 'm':
-        c.metrics = cli::metrics_address_or_die(optarg, kExitFailure);
-        break;
-      default:
-        cli::finish_option(opt, kHelp, argv);  // --help, --version, or a usage error: exits
-    }
-  }
-  for (int i = optind; i < argc; ++i) c.positionals.emplace_back(argv[i]);
+  cli::CommandLine command{.help = kHelp,
+                           .column = kHelpColumn,
+                           .spelling = cli::Spelling::long_only,
+                           .options = serving_options(c)};
+  for (cli::Option& o : reporting_options(c)) command.options.push_back(std::move(o));
+  c.positionals = cli::parse_or_exit(command, argc, argv);
   if (c.group && !c.user) cli::usage_error("--group needs --user");
   if (c.user && c.group) c.user->gid = *c.group;
   return c;
@@ -462,11 +491,18 @@ int main(int argc, char** argv) {
   }
   const bool verbose = c.verbose;
   const bool capturing = !c.pcap_path.empty();
+  const bool drawing = !c.msc_path.empty();
   const int workers = std::max(1, c.options.threads);
-  if (verbose || capturing) {
-    c.options.tap = [verbose, capturing](const server::TapRecord& r) {
+  if (drawing) {
+    auto file = cli::MscFile::create(c.msc_path);
+    if (!file) cli::die(file.error().message(), kExitFailure);
+    g_diagram.file.emplace(c.msc_path, *file);
+  }
+  if (verbose || capturing || drawing) {
+    c.options.tap = [verbose, capturing, drawing](const server::TapRecord& r) {
       if (verbose) log_datagram(r);
       if (capturing) g_capture.record(r);
+      if (drawing) g_diagram.record(r);
     };
   }
   c.options.on_reload = [capturing] {
@@ -475,6 +511,7 @@ int main(int argc, char** argv) {
   };
   auto server = make_server(c.positionals, c.options);
   if (!server) cli::die(server.error().message(), kExitFailure);
+  g_diagram.local = server->local_address();
   if (capturing) {
     g_capture.local = server->local_address();
     g_capture.path = c.pcap_path;
@@ -500,6 +537,14 @@ int main(int argc, char** argv) {
   log_info(listening_line(*server, workers));
 
   const Status st = server->run();
+  if (drawing) {
+    const std::size_t arcs = g_diagram.file->arcs();
+    if (const Status written = g_diagram.file->finish(); !written) {
+      log(Severity::warning, written.error().message());
+    } else {
+      log_info("wrote a diagram of " + std::to_string(arcs) + " datagrams to " + c.msc_path);
+    }
+  }
   log_info("stopped; " + server->stats().to_string());
   if (!st) cli::die(st.error().message(), kExitFailure);
   return 0;

@@ -14,6 +14,7 @@
 
 #include "sockcalc/conformance/outcome.hpp"
 #include "sockcalc/core/result.hpp"
+#include "sockcalc/process/child_process.hpp"
 #include "sockcalc/protocol/codec.hpp"
 
 namespace sockcalc::conformance {
@@ -46,6 +47,9 @@ struct ClientOptions {
   std::string host = "::1";
   /// Called after each check, e.g. to print its row at once.
   std::function<void(const CheckOutcome&)> on_check;
+  /// How each run of the client is started (`conformance grade`: as the sandbox's user, with
+  /// its limits); empty: posix_spawnp.
+  ChildStarter starter;
 };
 
 /// The command line of one run: `command`, then -op + or '*', -s for a string result, HOST,

@@ -13,6 +13,7 @@
 
 #include "sockcalc/address/address.hpp"
 #include "sockcalc/conformance/outcome.hpp"
+#include "sockcalc/core/deadline.hpp"
 #include "sockcalc/core/result.hpp"
 #include "sockcalc/protocol/codec.hpp"
 #include "sockcalc/socket/datagram_socket.hpp"
@@ -62,8 +63,5 @@ class Probe {
   std::string error_;
   std::vector<Datagram> log_;
 };
-
-/// Milliseconds left until `deadline`, 0 once it passed.
-int remaining_ms(Clock::time_point deadline);
 
 }  // namespace sockcalc::conformance

@@ -5,18 +5,19 @@
 #pragma once
 
 #include "sockcalc/core/result.hpp"
+#include "sockcalc/core/unique_fd.hpp"
 
 namespace sockcalc {
 
 class Waker {
  public:
   static Result<Waker> create();
-  Waker(Waker&& other) noexcept;
+  Waker(Waker&& other) noexcept = default;
   Waker& operator=(Waker&&) = delete;
   Waker(const Waker&) = delete;
-  ~Waker();
+  ~Waker() = default;
 
-  [[nodiscard]] int fd() const { return fd_; }
+  [[nodiscard]] int fd() const { return fd_.get(); }
   /// Makes fd() readable. Safe in a signal handler.
   void notify() const;
   /// Makes fd() not readable again.
@@ -24,7 +25,7 @@ class Waker {
 
  private:
   explicit Waker(int fd) : fd_(fd) {}
-  int fd_ = -1;
+  UniqueFd fd_;
 };
 
 }  // namespace sockcalc

@@ -18,12 +18,15 @@
 
 #include "sockcalc/address/address.hpp"
 #include "sockcalc/core/result.hpp"
+#include "sockcalc/event/poller.hpp"
 #include "sockcalc/linksim/fault.hpp"
-#include "sockcalc/linksim/poller.hpp"
 #include "sockcalc/linksim/stats.hpp"
 #include "sockcalc/protocol/codec.hpp"
 
 namespace sockcalc::linksim {
+
+/// The relay runs on the programs' one event loop (event/event_loop.hpp), over epoll or poll(2).
+using event::PollerKind;
 
 /// One datagram and what linksim does with it, for -v traces.
 struct TraceRecord {
@@ -42,6 +45,7 @@ struct WireRecord {
   const Address& to;
   protocol::Bytes bytes;    // as held (received) or as sent
   std::size_t wire_length;  // its real length (received: may exceed bytes.size())
+  bool received;            // true: as it arrived, before any fault; false: a copy that left
 };
 
 /// Defaults match the linksim program's; docs/LINKSIM.md explains each.

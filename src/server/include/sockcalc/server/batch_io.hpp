@@ -13,6 +13,7 @@
 
 #include "sockcalc/address/address.hpp"
 #include "sockcalc/protocol/codec.hpp"
+#include "sockcalc/server/engine_kind.hpp"
 #include "sockcalc/socket/datagram_socket.hpp"
 #include "sockcalc/socket/pktinfo.hpp"
 
@@ -51,8 +52,6 @@ struct SendOutcome {
 /// How often a send interrupted by a signal (EINTR) is tried again before its reply is counted
 /// as failed: a bound, so that a storm of signals cannot hold a worker in its send loop.
 inline constexpr int kMaxInterruptedSends = 3;
-
-enum class IoMechanism { simple, batch };
 
 /// Where replies leave from.
 enum class ReplyFrom {
@@ -96,7 +95,7 @@ class DatagramIo {
 /// The one factory: recvfrom/sendto (batch of 1; recvmsg/sendmsg with destinations) or
 /// recvmmsg/sendmmsg (batch of `batch`). Every buffer, control buffers included, is allocated
 /// here, once: nothing is allocated per datagram.
-std::unique_ptr<DatagramIo> make_datagram_io(IoMechanism mechanism, const DatagramSocket& socket,
+std::unique_ptr<DatagramIo> make_datagram_io(Engine engine, const DatagramSocket& socket,
                                              std::size_t batch, ReplyFrom reply_from);
 
 }  // namespace sockcalc::server

@@ -15,6 +15,7 @@
 #include "sockcalc/address/address.hpp"
 #include "sockcalc/core/result.hpp"
 #include "sockcalc/protocol/codec.hpp"
+#include "sockcalc/server/engine_kind.hpp"
 #include "sockcalc/server/stats.hpp"
 #include "sockcalc/socket/datagram_socket.hpp"
 
@@ -40,12 +41,6 @@ struct TapRecord {
   /// to, which is also its reply's source. Null or empty on a socket bound to one address,
   /// whose address (Server::local_address()) is that side.
   const ReplySource* local;
-};
-
-/// How a worker moves datagrams.
-enum class Engine {
-  simple,  // the course's loop: one recvfrom, one sendto
-  batch,   // recvmmsg/sendmmsg, up to `batch` datagrams a call
 };
 
 struct ServerOptions {

@@ -14,13 +14,12 @@
 
 #include "sockcalc/core/waker.hpp"
 #include "sockcalc/server/batch_io.hpp"
+#include "sockcalc/server/engine.hpp"
 #include "sockcalc/server/rate_limiter.hpp"
 #include "sockcalc/server/stats.hpp"
 #include "sockcalc/socket/datagram_socket.hpp"
 
 namespace sockcalc::server {
-
-struct TapRecord;
 
 /// What every worker of one server shares: the stop, report and reload requests and the waker that
 /// tells sleeping workers about them. The flags may be set from any thread or a signal handler.
@@ -46,16 +45,15 @@ enum class IdleWait {
   spin,
 };
 
+/// A worker's configuration: the server's own options, read where they are (engine, batch,
+/// rate_limit, tap, on_reload; never copied field by field), and what the server decides from
+/// them and its sockets.
 struct WorkerConfig {
-  IoMechanism mechanism = IoMechanism::batch;
-  std::size_t batch = 32;
+  const ServerOptions& options;  // the server's; outlives every worker
   IdleWait idle = IdleWait::in_receive;
   ReplyFrom reply_from = ReplyFrom::bound_address;
-  double rate_limit = 0;
-  const std::function<void(const TapRecord&)>* tap = nullptr;  // null or empty: no tap
-  std::function<void()> on_report;              // called by the worker that takes a report request
-  std::function<void()> on_reload;              // called by the worker that takes a reload request
-  std::function<void(const std::string&)> log;  // a failure's log line (once per worker)
+  std::function<void()> on_report{};  // called by the worker that takes a report request
+  std::function<void(const std::string&)> log{};  // a failure's log line (once per worker)
 };
 
 /// The longest an idle worker sleeps in its receive before it looks at the report flag
