@@ -160,83 +160,109 @@ void wait_any(const std::vector<Probe>& probes, const std::vector<bool>& done,
   if (!fds.empty()) (void)::poll(fds.data(), fds.size(), remaining_ms(deadline));
 }
 
-Run run_many_clients(const ServerCheck& c, const Address& target, const ServerOptions& options) {
-  Run run{start_outcome(c)};
+// The simulated clients of the many-clients check: one socket and one request each, and what
+// came back.
+struct ManyClients {
   std::vector<Probe> probes;
   std::vector<Request> requests;
-  for (std::size_t i = 0; i < options.clients; ++i) {
+  std::vector<bool> done;
+  std::vector<Bytes> replies;
+};
+
+// Opens `count` sockets to `target` with distinct requests (the sums are 2i + 1008, the products
+// at least 7000); false, with `run` failed, when the checker cannot open one.
+bool open_many(const ServerCheck& c, const Address& target, std::size_t count, Run& run,
+               ManyClients& m) {
+  for (std::size_t i = 0; i < count; ++i) {
     auto p = Probe::open(target);
     if (!p) {
       fail(run.outcome, c.rule,
            "the checker could not open socket " + std::to_string(i + 1) + ": " +
                p.error().message());
-      return run;
+      return false;
     }
-    probes.push_back(std::move(*p));
-    // Distinct results: the sums are 2i + 1008, the products at least 7000.
+    m.probes.push_back(std::move(*p));
     const auto k = static_cast<std::uint32_t>(i);
-    requests.push_back(make_request(i % 2 ? Op::product : Op::sum,
-                                    (i / 2) % 2 ? Format::string : Format::integer,
-                                    {k + 1, 1000 + k, 7}));
+    m.requests.push_back(make_request(i % 2 ? Op::product : Op::sum,
+                                      (i / 2) % 2 ? Format::string : Format::integer,
+                                      {k + 1, 1000 + k, 7}));
   }
+  m.done.assign(count, false);
+  m.replies.assign(count, Bytes{});
+  return true;
+}
+
+// Sends every request at once, each again halfway to `timeout` when it has no reply (P-12), and
+// collects the replies until all came or the time is up.
+void exchange_many(ManyClients& m, std::chrono::milliseconds timeout) {
   const auto start = Clock::now();
-  const auto half = start + options.timeout / 2;
-  const auto end = start + options.timeout;
+  const auto half = start + timeout / 2;
+  const auto end = start + timeout;
   // A full Unix-domain queue (net.unix.max_dgram_qlen, 10 by default) refuses a send with
   // EAGAIN: nothing was sent, so that request waits and is tried again every few milliseconds.
-  std::vector<bool> waiting(probes.size(), true);
+  std::vector<bool> waiting(m.probes.size(), true);
   const auto send_waiting = [&] {
-    for (std::size_t i = 0; i < probes.size(); ++i) {
+    for (std::size_t i = 0; i < m.probes.size(); ++i) {
       if (waiting[i])
-        waiting[i] = probes[i].send(encode(requests[i]), requests[i].format) == EAGAIN;
+        waiting[i] = m.probes[i].send(encode(m.requests[i]), m.requests[i].format) == EAGAIN;
     }
   };
   send_waiting();
-  std::vector<bool> done(probes.size(), false);
-  std::vector<Bytes> replies(probes.size());
   bool resent = false;
-  while (std::ranges::count(done, false) > 0 && remaining_ms(end) > 0) {
+  while (std::ranges::count(m.done, false) > 0 && remaining_ms(end) > 0) {
     if (!resent && Clock::now() >= half) {
       resent = true;  // P-12: a lost datagram is sent again, as a client would
-      for (std::size_t i = 0; i < probes.size(); ++i) waiting[i] = !done[i];
+      for (std::size_t i = 0; i < m.probes.size(); ++i) waiting[i] = !m.done[i];
     }
     send_waiting();
     const bool blocked = std::ranges::count(waiting, true) > 0;
     const auto next = blocked ? Clock::now() + std::chrono::milliseconds(2) : (resent ? end : half);
-    wait_any(probes, done, std::min(next, resent ? end : half));
-    for (std::size_t i = 0; i < probes.size(); ++i) {
-      if (done[i]) continue;
-      if (auto r = probes[i].receive(Clock::now())) {
-        replies[i] = std::move(*r);
-        done[i] = true;
+    wait_any(m.probes, m.done, std::min(next, resent ? end : half));
+    for (std::size_t i = 0; i < m.probes.size(); ++i) {
+      if (m.done[i]) continue;
+      if (auto r = m.probes[i].receive(Clock::now())) {
+        m.replies[i] = std::move(*r);
+        m.done[i] = true;
       }
     }
   }
-  const std::string total = std::to_string(probes.size());
-  for (std::size_t i = 0; i < probes.size(); ++i) {
-    if (!done[i]) continue;
+}
+
+// Every reply judged against its own socket's request, then the requests left without one.
+void judge_many(const ServerCheck& c, std::chrono::milliseconds timeout, ManyClients& m, Run& run) {
+  const std::string total = std::to_string(m.probes.size());
+  for (std::size_t i = 0; i < m.probes.size(); ++i) {
+    if (!m.done[i]) continue;
     run.answered = true;
-    const Verdict v = judge_success_reply(replies[i], requests[i], c.rule);
+    const Verdict v = judge_success_reply(m.replies[i], m.requests[i], c.rule);
     if (v.status == Status::fail) {
-      run.outcome.datagrams = probes[i].take_log();
+      run.outcome.datagrams = m.probes[i].take_log();
       fail(run.outcome, v.rule,
            "socket " + std::to_string(i + 1) + " of " + total + ": " + v.message +
                " (with one request in flight per socket, each reply must go to its own "
                "request's source address)");
-      return run;
+      return;
     }
   }
-  const auto missing = static_cast<std::size_t>(std::ranges::count(done, false));
+  const auto missing = static_cast<std::size_t>(std::ranges::count(m.done, false));
   if (missing > 0) {
-    const auto first = static_cast<std::size_t>(std::ranges::find(done, false) - done.begin());
-    run.outcome.datagrams = probes[first].take_log();
+    const auto first = static_cast<std::size_t>(std::ranges::find(m.done, false) - m.done.begin());
+    run.outcome.datagrams = m.probes[first].take_log();
     fail(run.outcome, "P-7",
          std::to_string(missing) + " of " + total + " requests sent at once from " + total +
-             " sockets got no reply within " + std::to_string(options.timeout.count()) +
+             " sockets got no reply within " + std::to_string(timeout.count()) +
              " ms (each sent twice); every datagram gets exactly one reply");
-    return run;
+    return;
   }
-  run.outcome.datagrams = probes.front().take_log();
+  run.outcome.datagrams = m.probes.front().take_log();
+}
+
+Run run_many_clients(const ServerCheck& c, const Address& target, const ServerOptions& options) {
+  Run run{start_outcome(c)};
+  ManyClients m;
+  if (!open_many(c, target, options.clients, run, m)) return run;
+  exchange_many(m, options.timeout);
+  judge_many(c, options.timeout, m, run);
   return run;
 }
 

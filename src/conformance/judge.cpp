@@ -69,11 +69,88 @@ void apply(CheckOutcome& outcome, const Verdict& verdict) {
   }
 }
 
-Verdict judge_success_reply(Bytes reply, const protocol::Request& request, std::string_view rule) {
-  const auto operands = request.operands.values();
-  const std::uint32_t expected = protocol::compute(request.op, operands);
+namespace {
+
+// A valid request answered with an error reply (S = 0).
+Verdict judge_error_instead(Bytes payload, const protocol::Request& request,
+                            std::string_view rule) {
   const std::string asked =
       op_name(request.op) + ", " + std::string(protocol::to_string(request.format)) + " result";
+  std::string message = "the server answered a valid request (" + asked +
+                        ") with an error reply (S = 0, reason " + show_payload(payload) + ")";
+  if (request.unused != 0) {
+    message += "; the unused high nibble of byte 0 (here " + std::to_string(request.unused) +
+               ") must be ignored, the opcode is (byte0 >> 1) & 7";
+  }
+  return Verdict::failed(rule, message);
+}
+
+// A success reply whose result does not decode in the format asked (`d`).
+Verdict judge_undecodable(Bytes reply, Bytes payload, const protocol::Request& request,
+                          const protocol::DecodedReply& d, std::uint32_t expected) {
+  const protocol::DecodedReply o = protocol::decode_reply(reply, other(request.format));
+  if (o.ok() && o.reply.value == expected) {
+    return Verdict::failed(
+        "P-5", "the result came in the " + std::string(protocol::to_string(other(request.format))) +
+                   " format, but F = " + std::to_string(static_cast<int>(request.format)) +
+                   " asked for the " + std::string(protocol::to_string(request.format)) +
+                   " format");
+  }
+  if (request.format == Format::integer) {
+    return Verdict::failed("P-10",
+                           "the integer result must be exactly 4 bytes after the "
+                           "header, this reply carries " +
+                               std::to_string(payload.size()));
+  }
+  if (!payload.empty() && byte_at(payload, payload.size() - 1) == 0) {
+    return Verdict::failed("P-10",
+                           "the string result ends with a NUL byte; the datagram's "
+                           "length delimits the string, no terminator is sent");
+  }
+  if (*d.error == protocol::ReplyError::leading_zero) {
+    return Verdict::failed("P-10", "the string result " + show_payload(payload) +
+                                       " has a leading zero; the decimal string is canonical "
+                                       "(no leading zero, zero is '0')");
+  }
+  return Verdict::failed("P-10", "the " + std::string(protocol::to_string(*d.error)) + " (" +
+                                     show_payload(payload) +
+                                     "); it must be 1 to 10 ASCII digits, no sign, no NUL");
+}
+
+// A result that decodes but is not `expected`: the classic mistakes first, by what it equals.
+Verdict judge_wrong_value(std::uint32_t value, const protocol::Request& request,
+                          std::uint32_t expected, std::string_view rule) {
+  const auto operands = request.operands.values();
+  const std::string got = std::to_string(value);
+  const std::string want = std::to_string(expected);
+  if (request.format == Format::integer && swap_bytes(value) == expected) {
+    return Verdict::failed("P-2",
+                           "the result is in little-endian byte order: its 4 bytes "
+                           "read big-endian make " +
+                               got + ", network byte order gives " + want);
+  }
+  const std::uint32_t swapped_op = protocol::compute(other(request.op), operands);
+  if (value == swapped_op) {
+    return Verdict::failed("P-4", "the server computed the " + op_name(other(request.op)) + " (" +
+                                      got + ") instead of the " + op_name(request.op) + " (" +
+                                      want + ")");
+  }
+  if (overflows(request.op, operands)) {
+    return Verdict::failed(
+        "P-9", "the true " + op_name(request.op) +
+                   " does not fit in 32 bits and must wrap "
+                   "modulo 2^32 to " +
+                   want + ", the server sent " + got +
+                   (value == std::numeric_limits<std::uint32_t>::max() ? " (saturated)" : ""));
+  }
+  return Verdict::failed(rule, "the result is " + got + ", the " + op_name(request.op) +
+                                   " of the integers sent is " + want);
+}
+
+}  // namespace
+
+Verdict judge_success_reply(Bytes reply, const protocol::Request& request, std::string_view rule) {
+  const std::uint32_t expected = protocol::compute(request.op, request.operands.values());
   if (reply.empty()) {
     return Verdict::failed("P-10",
                            "the reply is empty (0 bytes); a success reply is the header "
@@ -81,72 +158,10 @@ Verdict judge_success_reply(Bytes reply, const protocol::Request& request, std::
   }
   const std::uint8_t header = byte_at(reply, 0);
   const Bytes payload = reply.subspan(wire::kHeaderSize);
-  if ((header & wire::kStatusMask) == 0) {
-    std::string message = "the server answered a valid request (" + asked +
-                          ") with an error reply (S = 0, reason " + show_payload(payload) + ")";
-    if (request.unused != 0) {
-      message += "; the unused high nibble of byte 0 (here " + std::to_string(request.unused) +
-                 ") must be ignored, the opcode is (byte0 >> 1) & 7";
-    }
-    return Verdict::failed(rule, message);
-  }
+  if ((header & wire::kStatusMask) == 0) return judge_error_instead(payload, request, rule);
   const protocol::DecodedReply d = protocol::decode_reply(reply, request.format);
-  if (!d.ok()) {
-    const protocol::DecodedReply o = protocol::decode_reply(reply, other(request.format));
-    if (o.ok() && o.reply.value == expected) {
-      return Verdict::failed(
-          "P-5",
-          "the result came in the " + std::string(protocol::to_string(other(request.format))) +
-              " format, but F = " + std::to_string(static_cast<int>(request.format)) +
-              " asked for the " + std::string(protocol::to_string(request.format)) + " format");
-    }
-    if (request.format == Format::integer) {
-      return Verdict::failed("P-10",
-                             "the integer result must be exactly 4 bytes after the "
-                             "header, this reply carries " +
-                                 std::to_string(payload.size()));
-    }
-    if (!payload.empty() && byte_at(payload, payload.size() - 1) == 0) {
-      return Verdict::failed("P-10",
-                             "the string result ends with a NUL byte; the datagram's "
-                             "length delimits the string, no terminator is sent");
-    }
-    if (*d.error == protocol::ReplyError::leading_zero) {
-      return Verdict::failed("P-10", "the string result " + show_payload(payload) +
-                                         " has a leading zero; the decimal string is canonical "
-                                         "(no leading zero, zero is '0')");
-    }
-    return Verdict::failed("P-10", "the " + std::string(protocol::to_string(*d.error)) + " (" +
-                                       show_payload(payload) +
-                                       "); it must be 1 to 10 ASCII digits, no sign, no NUL");
-  }
-  const std::uint32_t value = d.reply.value;
-  const std::string got = std::to_string(value);
-  const std::string want = std::to_string(expected);
-  if (value != expected) {
-    if (request.format == Format::integer && swap_bytes(value) == expected) {
-      return Verdict::failed("P-2",
-                             "the result is in little-endian byte order: its 4 bytes "
-                             "read big-endian make " +
-                                 got + ", network byte order gives " + want);
-    }
-    const std::uint32_t swapped_op = protocol::compute(other(request.op), operands);
-    if (value == swapped_op) {
-      return Verdict::failed("P-4", "the server computed the " + op_name(other(request.op)) + " (" +
-                                        got + ") instead of the " + op_name(request.op) + " (" +
-                                        want + ")");
-    }
-    if (overflows(request.op, operands)) {
-      return Verdict::failed(
-          "P-9", "the true " + op_name(request.op) +
-                     " does not fit in 32 bits and must wrap "
-                     "modulo 2^32 to " +
-                     want + ", the server sent " + got +
-                     (value == std::numeric_limits<std::uint32_t>::max() ? " (saturated)" : ""));
-    }
-    return Verdict::failed(rule, "the result is " + got + ", the " + op_name(request.op) +
-                                     " of the integers sent is " + want);
-  }
+  if (!d.ok()) return judge_undecodable(reply, payload, request, d, expected);
+  if (d.reply.value != expected) return judge_wrong_value(d.reply.value, request, expected, rule);
   if (d.reply.unused != 0) {
     return Verdict::warned("P-10", "the unused reply bits are set (header " + hex_byte(header) +
                                        "): allowed, a client ignores them, but our server sends "

@@ -385,9 +385,8 @@ void print_parameters(const linksim::RelayOptions& o, std::uint64_t seed, bool s
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  cli::start_program(argv[0], kExitFailure);
-  Config c = parse(argc, argv);
+// The four positional arguments: where linksim listens and the server it relays to.
+void resolve_peers(Config& c) {
   const auto& pos = c.positionals;
   if (pos.size() < 4) {
     cli::usage_error("missing arguments: give LISTEN_ADDR LISTEN_PORT SERVER_ADDR SERVER_PORT");
@@ -400,12 +399,11 @@ int main(int argc, char** argv) {
   const auto servers = cli::resolve_or_die(pos[2], &pos[3], Purpose::connect, kExitFailure);
   if (servers.front().port() == 0) cli::usage_error("invalid server port '0'");
   c.relay.server = servers.front();
+}
 
-  const bool seed_given = c.seed.has_value();
-  c.relay.seed = seed_given ? *c.seed : random_seed();
-  if (c.verbose) {
-    c.relay.log = [](const std::string& line) { cli::log_line(Severity::info, line); };
-  }
+// --pcap and --msc: the files, and the relay's hooks that feed them and -v. Each hook only when
+// asked for: without -v, --pcap and --msc the relay's path calls none.
+void open_recorders(Config& c) {
   if (!c.pcap_path.empty()) {
     auto writer = capture::PcapWriter::open(c.pcap_path, capture::Link::ip);
     if (!writer) cli::die(writer.error().message(), kExitFailure);
@@ -417,7 +415,6 @@ int main(int argc, char** argv) {
     g_diagram.file.emplace(c.msc_path, *file);
     g_diagram.server = cli::entity_of(c.relay.server);
   }
-  // Each hook only when asked for: without -v, --pcap and --msc the relay's path calls none.
   if (c.verbose || g_diagram.file) {
     c.relay.trace = [verbose = c.verbose](const linksim::TraceRecord& r) {
       if (verbose) log_trace(r);
@@ -430,6 +427,49 @@ int main(int argc, char** argv) {
       if (g_diagram.file) g_diagram.wire(r);
     };
   }
+}
+
+// Closes the capture and writes the diagram, saying how many datagrams each holds.
+void close_recorders() {
+  if (g_pcap) {
+    const std::uint64_t records = g_pcap->records();
+    if (const Status closed = g_pcap->close(); !closed) {
+      cli::log_line(Severity::warning, closed.error().message());
+    } else {
+      cli::log_line(Severity::info,
+                    "wrote " + std::to_string(records) + " datagrams to " + g_pcap->path());
+    }
+  }
+  if (g_diagram.file) {
+    const std::size_t arcs = g_diagram.file->arcs();
+    if (const Status written = g_diagram.file->finish(); !written) {
+      cli::log_line(Severity::warning, written.error().message());
+    } else {
+      cli::log_line(Severity::info, "wrote a diagram of " + std::to_string(arcs) +
+                                        " datagrams to " + g_diagram.file->path());
+    }
+  }
+}
+
+void log_summary(const linksim::RelayStats& s) {
+  cli::log_line(Severity::info, "stopped");
+  for (Direction d : {Direction::forward, Direction::reverse}) {
+    cli::log_line(Severity::info, linksim::summary_line(d, s[d]));
+  }
+  cli::log_line(Severity::info, linksim::summary_line(s.flows, s.held_now));
+}
+
+int main(int argc, char** argv) {
+  cli::start_program(argv[0], kExitFailure);
+  Config c = parse(argc, argv);
+  resolve_peers(c);
+
+  const bool seed_given = c.seed.has_value();
+  c.relay.seed = seed_given ? *c.seed : random_seed();
+  if (c.verbose) {
+    c.relay.log = [](const std::string& line) { cli::log_line(Severity::info, line); };
+  }
+  open_recorders(c);
   raise_fd_limit(c.relay.max_flows);
   print_parameters(c.relay, c.relay.seed, seed_given);
 
@@ -455,30 +495,8 @@ int main(int argc, char** argv) {
                                     ", forwarding to " + relay->server_address().to_string());
 
   const Status st = relay->run();
-  if (g_pcap) {
-    const std::uint64_t records = g_pcap->records();
-    if (const Status closed = g_pcap->close(); !closed) {
-      cli::log_line(Severity::warning, closed.error().message());
-    } else {
-      cli::log_line(Severity::info,
-                    "wrote " + std::to_string(records) + " datagrams to " + g_pcap->path());
-    }
-  }
-  if (g_diagram.file) {
-    const std::size_t arcs = g_diagram.file->arcs();
-    if (const Status written = g_diagram.file->finish(); !written) {
-      cli::log_line(Severity::warning, written.error().message());
-    } else {
-      cli::log_line(Severity::info, "wrote a diagram of " + std::to_string(arcs) +
-                                        " datagrams to " + g_diagram.file->path());
-    }
-  }
-  const linksim::RelayStats& s = relay->stats();
-  cli::log_line(Severity::info, "stopped");
-  for (Direction d : {Direction::forward, Direction::reverse}) {
-    cli::log_line(Severity::info, linksim::summary_line(d, s[d]));
-  }
-  cli::log_line(Severity::info, linksim::summary_line(s.flows, s.held_now));
+  close_recorders();
+  log_summary(relay->stats());
   if (!st) cli::die(st.error().message(), kExitFailure);
   return 0;
 }
