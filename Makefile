@@ -66,7 +66,7 @@ help:
 	@echo "                  draw a call through a lossy link (build/demo/lossy-link.svg)"
 	@echo "make diagram      redraw docs/lossy-link.svg, the README's diagram, from a real run"
 	@echo "make check        every test: format and licence check, the optimised, ASan+UBSan"
-	@echo "                  and TSan builds, 10 s of fuzzing (about 22 min)"
+	@echo "                  and TSan builds, 10 s of fuzzing (about 42 min)"
 	@echo "make test         build everything and run the tests of the optimised build only"
 	@echo "make test-asan    the same in the ASan+UBSan build; make test-tsan: ThreadSanitizer"
 	@echo "make fuzz         run the libFuzzer target for FUZZ_SECONDS (default 60)"
