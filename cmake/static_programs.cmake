@@ -48,9 +48,9 @@ endif()
 set(SOCKCALC_STATIC_BIN_DIR "${SOCKCALC_STATIC_BIN_DIR}" CACHE INTERNAL "static programs")
 set(SOCKCALC_STATIC_TARGETS "${SOCKCALC_STATIC_TARGETS}" CACHE INTERNAL "their targets")
 
-# A twin links what its program links, compiled the same way. Read once every directory has
-# been processed, so that libraries linked to a program after sockcalc_tool() (the metrics
-# endpoint) are in its twin too. (A deferred call runs in the top directory's scope: the list
+# A twin is built from its program's sources, links what its program links, compiled the same
+# way. Read once every directory has been processed, so that libraries linked to a program after
+# sockcalc_tool() (the metrics endpoint) are in its twin too. (A deferred call runs in the top directory's scope: the list
 # comes from a global property.)
 function(sockcalc_copy_program_usage)
   get_property(programs GLOBAL PROPERTY SOCKCALC_STATIC_PROGRAMS)
@@ -58,7 +58,7 @@ function(sockcalc_copy_program_usage)
     if(NOT TARGET static_${name})
       continue()
     endif()
-    foreach(property LINK_LIBRARIES COMPILE_DEFINITIONS COMPILE_OPTIONS INCLUDE_DIRECTORIES)
+    foreach(property SOURCES LINK_LIBRARIES COMPILE_DEFINITIONS COMPILE_OPTIONS INCLUDE_DIRECTORIES)
       get_target_property(value ${name} ${property})
       if(value)
         set_property(TARGET static_${name} PROPERTY ${property} "${value}")

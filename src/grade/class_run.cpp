@@ -21,6 +21,7 @@
 #include <deque>
 #include <filesystem>
 
+#include "sockcalc/core/unique_fd.hpp"
 #include "sockcalc/grade/submission.hpp"
 #include "sockcalc/process/child_process.hpp"
 
@@ -37,7 +38,7 @@ struct Slot {
   std::size_t index = 0;       // which submission
   unsigned number = 0;         // which uid
   pid_t pid = -1;              // the slot process
-  int fd = -1;                 // the read end of its entry's pipe
+  UniqueFd fd;                 // the read end of its entry's pipe
   std::string text;            // its entry so far
   Clock::time_point deadline;  // the submission's time limit
   bool timed_out = false;
@@ -72,25 +73,20 @@ struct Slot {
 
 Result<Slot> start_slot(std::size_t index, unsigned number, const std::string& source,
                         const GradeOptions& o) {
-  int p[2];
-  if (::pipe2(p, O_CLOEXEC) != 0) return errno_error(errno, "cannot make a pipe");
+  Pipe entry;
+  if (const int e = open_pipe(entry); e != 0) return errno_error(e, "cannot make a pipe");
   const pid_t pid = ::fork();
-  if (pid < 0) {
-    const int e = errno;
-    ::close(p[0]);
-    ::close(p[1]);
-    return errno_error(e, "cannot fork");
-  }
+  if (pid < 0) return errno_error(errno, "cannot fork");
   if (pid == 0) {
-    ::close(p[0]);
-    slot_process(source, o.uid_base + number, o, p[1]);
+    entry.read.reset();
+    slot_process(source, o.uid_base + number, o, entry.write.get());
   }
-  ::close(p[1]);
-  ::fcntl(p[0], F_SETFL, O_NONBLOCK);
+  entry.write.reset();
+  ::fcntl(entry.read.get(), F_SETFL, O_NONBLOCK);  // the parent's end only: the child blocks
   return Slot{.index = index,
               .number = number,
               .pid = pid,
-              .fd = p[0],
+              .fd = std::move(entry.read),
               .text = {},
               .deadline = Clock::now() + o.limits.total_time};
 }
@@ -99,7 +95,7 @@ Result<Slot> start_slot(std::size_t index, unsigned number, const std::string& s
 bool read_slot(Slot& s) {
   char buf[65536];
   for (;;) {
-    const ssize_t n = ::read(s.fd, buf, sizeof buf);
+    const ssize_t n = ::read(s.fd.get(), buf, sizeof buf);
     if (n > 0) {
       if (s.text.size() < kMaxEntry) s.text.append(buf, static_cast<std::size_t>(n));
       continue;
@@ -111,7 +107,7 @@ bool read_slot(Slot& s) {
 
 std::string finish_slot(Slot& s, const std::string& source, const GradeOptions& o) {
   if (s.timed_out) ::kill(s.pid, SIGKILL);  // by pid: pid 1 and its namespace die with it
-  ::close(s.fd);
+  s.fd.reset();
   const std::optional<ChildExit> e = reap_child(s.pid, Reap::wait);
   if (s.timed_out) {
     return not_graded(source, "not graded within the time limit of " +
@@ -164,7 +160,7 @@ std::vector<std::string> grade_class(const std::vector<std::string>& submissions
       ++next;
     }
     std::vector<pollfd> fds;
-    for (const Slot& s : running) fds.push_back(pollfd{s.fd, POLLIN, 0});
+    for (const Slot& s : running) fds.push_back(pollfd{s.fd.get(), POLLIN, 0});
     ::poll(fds.data(), fds.size(), kPollMs);
     for (auto it = running.begin(); it != running.end();) {
       const bool eof = read_slot(*it);

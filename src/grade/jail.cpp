@@ -20,6 +20,8 @@
 #include <sstream>
 #include <vector>
 
+#include "sockcalc/core/unique_fd.hpp"
+
 namespace sockcalc::grade {
 namespace {
 
@@ -95,15 +97,13 @@ Status mount_tmpfs(const std::string& where, const std::string& mode, std::uint6
 }
 
 Status loopback_up() {
-  const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return fail("open a socket to set lo up");
+  const UniqueFd fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!fd) return fail("open a socket to set lo up");
   ifreq req{};
   std::strncpy(req.ifr_name, "lo", IFNAMSIZ - 1);
-  const bool ok = ::ioctl(fd, SIOCGIFFLAGS, &req) == 0 &&
-                  ((req.ifr_flags |= IFF_UP), ::ioctl(fd, SIOCSIFFLAGS, &req) == 0);
-  const int e = errno;
-  ::close(fd);
-  if (!ok) return errno_error(e, "cannot set lo up");
+  if (::ioctl(fd.get(), SIOCGIFFLAGS, &req) != 0) return fail("set lo up");
+  req.ifr_flags |= IFF_UP;
+  if (::ioctl(fd.get(), SIOCSIFFLAGS, &req) != 0) return fail("set lo up");
   return Ok{};
 }
 

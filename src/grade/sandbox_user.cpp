@@ -17,6 +17,8 @@
 #include <fstream>
 #include <thread>
 
+#include "sockcalc/core/unique_fd.hpp"
+
 namespace sockcalc::grade {
 namespace {
 
@@ -24,19 +26,6 @@ constexpr const char* kPath = "/usr/local/bin:/usr/bin:/bin";
 // kill_processes: rounds of kill(-1) and of reaping, and the pause between them.
 constexpr int kKillRounds = 200;
 constexpr auto kKillPause = std::chrono::milliseconds(10);
-
-std::string find_program(const std::string& name) {
-  if (name.find('/') != std::string::npos) return name;
-  std::string dirs = kPath;
-  std::size_t start = 0;
-  while (start <= dirs.size()) {
-    const std::size_t end = std::min(dirs.find(':', start), dirs.size());
-    const std::string candidate = dirs.substr(start, end - start) + "/" + name;
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-    start = end + 1;
-  }
-  return name;
-}
 
 [[noreturn]] void die(int report, int e) {
   (void)!::write(report, &e, sizeof e);
@@ -75,32 +64,26 @@ std::string find_program(const std::string& name) {
 
 ChildStarter start_as(const SandboxUser& user) {
   return [user](char* const* argv, int out, int err, pid_t& pid) -> int {
-    const std::string program = find_program(argv[0]);
+    const std::string program = find_in_path(argv[0], kPath).value_or(argv[0]);
     std::vector<std::string> env = {std::string("PATH=") + kPath, "HOME=" + user.work_dir,
                                     "TMPDIR=/tmp", "LANG=C.UTF-8", "USER=student"};
     std::vector<char*> envp;
     for (std::string& e : env) envp.push_back(e.data());
     envp.push_back(nullptr);
-    int report[2];
-    if (::pipe2(report, O_CLOEXEC) != 0) return errno;
+    Pipe report;  // the child writes execve's errno here; close-on-exec: EOF once it ran
+    if (const int e = open_pipe(report); e != 0) return e;
     pid = ::fork();
-    if (pid < 0) {
-      const int e = errno;
-      ::close(report[0]);
-      ::close(report[1]);
-      return e;
-    }
+    if (pid < 0) return errno;
     if (pid == 0) {
-      ::close(report[0]);
-      become_user_and_exec(user, program.c_str(), argv, envp.data(), out, err, report[1]);
+      report.read.reset();
+      become_user_and_exec(user, program.c_str(), argv, envp.data(), out, err, report.write.get());
     }
-    ::close(report[1]);
+    report.write.reset();
     int child_errno = 0;
     ssize_t n = 0;
     do {
-      n = ::read(report[0], &child_errno, sizeof child_errno);
+      n = ::read(report.read.get(), &child_errno, sizeof child_errno);
     } while (n < 0 && errno == EINTR);
-    ::close(report[0]);
     if (n == static_cast<ssize_t>(sizeof child_errno)) {
       ::waitpid(pid, nullptr, 0);
       return child_errno;

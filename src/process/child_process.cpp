@@ -60,33 +60,46 @@ class SpawnSetup {
 
 }  // namespace
 
+std::optional<std::string> find_in_path(const std::string& name, std::string_view dirs) {
+  const auto executable = [](const std::string& path) { return ::access(path.c_str(), X_OK) == 0; };
+  if (name.find('/') != std::string::npos) {
+    return executable(name) ? std::optional<std::string>(name) : std::nullopt;
+  }
+  while (!dirs.empty()) {
+    const std::size_t end = std::min(dirs.find(':'), dirs.size());
+    const std::string_view dir = dirs.substr(0, end);
+    dirs.remove_prefix(std::min(end + 1, dirs.size()));
+    if (dir.empty()) continue;
+    std::string candidate = std::string(dir) + "/" + name;
+    if (executable(candidate)) return candidate;
+  }
+  return std::nullopt;
+}
+
 Result<ChildHandles> start_with_pipes(const std::vector<std::string>& argv,
                                       const ChildStarter& start) {
   if (argv.empty()) return validation_error("no program");
   const std::string what = "cannot start '" + argv.front() + "'";
   // The parent's ends are close-on-exec, so that no other child started meanwhile holds them
   // open (which would delay the end of file); the child gets plain copies (dup2).
-  std::array<UniqueFd, 2> out;  // read end, write end
-  std::array<UniqueFd, 2> err;
-  for (auto* ends : {&out, &err}) {
-    std::array<int, 2> fds{-1, -1};
-    if (::pipe2(fds.data(), O_CLOEXEC) != 0) return errno_error(errno, what);
-    (*ends)[0].reset(fds[0]);
-    (*ends)[1].reset(fds[1]);
+  Pipe out;
+  Pipe err;
+  for (Pipe* ends : {&out, &err}) {
+    if (const int e = open_pipe(*ends); e != 0) return errno_error(e, what);
   }
   std::vector<std::string> copies(argv);
   std::vector<char*> args;
   for (std::string& a : copies) args.push_back(a.data());
   args.push_back(nullptr);
   pid_t pid = -1;
-  const int rc = start(args.data(), out[1].get(), err[1].get(), pid);
-  out[1].reset();  // the child's ends: only the child may hold them now
-  err[1].reset();
+  const int rc = start(args.data(), out.write.get(), err.write.get(), pid);
+  out.write.reset();  // the child's ends: only the child may hold them now
+  err.write.reset();
   if (rc != 0) return errno_error(rc, what);
-  for (int fd : {out[0].get(), err[0].get()})
+  for (int fd : {out.read.get(), err.read.get()})
     ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
   const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-  return ChildHandles{pid, out[0].release(), err[0].release(), pidfd};
+  return ChildHandles{pid, out.read.release(), err.read.release(), pidfd};
 }
 
 Result<ChildHandles> spawn_with_pipes(const std::vector<std::string>& argv,

@@ -372,17 +372,10 @@ TempDir::~TempDir() {
 
 std::optional<std::string> find_program(const std::string& name,
                                         const std::vector<std::string>& extra_dirs) {
-  std::vector<std::string> dirs;
-  if (const char* path = std::getenv("PATH"); path != nullptr) {
-    std::istringstream list(path);
-    for (std::string dir; std::getline(list, dir, ':');) dirs.push_back(dir);
-  }
-  dirs.insert(dirs.end(), extra_dirs.begin(), extra_dirs.end());
-  for (const std::string& dir : dirs) {
-    const std::string candidate = dir + "/" + name;
-    if (!dir.empty() && ::access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  return std::nullopt;
+  const char* path = std::getenv("PATH");
+  std::string dirs = path != nullptr ? path : "";
+  for (const std::string& dir : extra_dirs) dirs += ":" + dir;
+  return find_in_path(name, dirs);
 }
 
 }  // namespace sockcalc::testing

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // tests/unit/child_process_test.cpp -- unit tests of process/child.hpp (ChildProcess), on real
 // children (/bin/sh): output on both pipes, its limit, exit status, SIGTERM and SIGKILL by pid,
-// the destructor's kill, a caller's starter, a program that cannot start. Every wait bounded;
+// the destructor's kill, a caller's starter, a program that cannot start; find_in_path over a
+// PATH-style list in a temporary directory. Every wait bounded;
 // each child stopped by its own pid. Single-threaded.
 #include "sockcalc/process/child.hpp"
 
@@ -12,6 +13,8 @@
 
 #include <cerrno>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <optional>
 #include <string>
 #include <vector>
@@ -134,6 +137,58 @@ TEST(ChildProcess, SearchesPathWhenAsked) {
   ASSERT_TRUE(c.wait_for_exit(kPatience));
   EXPECT_TRUE(c.exit()->exited);
   EXPECT_EQ(c.exit()->code, 0);
+}
+
+// A directory of its own under the system's temporary one, removed at the end.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "sockcalc-path-XXXXXX");
+    path_ = ::mkdtemp(pattern.data()) != nullptr ? pattern : "";
+  }
+  ~TempDir() {
+    std::error_code ec;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+  // A file `name` in a new subdirectory `dir`, executable or not; returns the subdirectory.
+  std::string add(const std::string& dir, const std::string& name, bool executable) const {
+    const std::filesystem::path d = std::filesystem::path(path_) / dir;
+    std::filesystem::create_directories(d);
+    std::ofstream(d / name) << "#!/bin/sh\n";
+    std::filesystem::permissions(d / name, executable ? std::filesystem::perms::owner_all
+                                                      : std::filesystem::perms::owner_read);
+    return d.string();
+  }
+
+ private:
+  std::string path_;
+};
+
+TEST(FindInPath, TakesTheFirstExecutableInTheListsOrder) {
+  TempDir t;
+  ASSERT_FALSE(t.path().empty());
+  const std::string plain = t.add("a", "prog", false);  // not executable: skipped
+  const std::string first = t.add("b", "prog", true);
+  const std::string second = t.add("c", "prog", true);
+  const std::string dirs = "::" + plain + ":" + first + "::" + second + ":";
+  EXPECT_EQ(find_in_path("prog", dirs), first + "/prog");
+  EXPECT_EQ(find_in_path("prog", second + ":" + first), second + "/prog");
+  EXPECT_EQ(find_in_path("prog", plain), std::nullopt);
+  EXPECT_EQ(find_in_path("other", dirs), std::nullopt);
+  EXPECT_EQ(find_in_path("prog", ""), std::nullopt);
+}
+
+TEST(FindInPath, ANameWithASlashIsItselfIfExecutable) {
+  TempDir t;
+  ASSERT_FALSE(t.path().empty());
+  const std::string dir = t.add("d", "prog", true);
+  const std::string plain = t.add("e", "prog", false);
+  EXPECT_EQ(find_in_path(dir + "/prog", "/nonexistent"), dir + "/prog");
+  EXPECT_EQ(find_in_path(plain + "/prog", dir), std::nullopt);
 }
 
 }  // namespace

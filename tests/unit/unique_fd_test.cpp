@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 // tests/unit/unique_fd_test.cpp -- unit tests of core/unique_fd (internal to tests/).
 // UniqueFd closes its fd exactly once: on destruction, on reset, on move assignment; a move
-// leaves -1 behind; release() hands the fd over unclosed. Real pipes; single-threaded.
+// leaves -1 behind; release() hands the fd over unclosed; open_pipe() makes two connected,
+// close-on-exec ends or says why not. Real pipes; single-threaded.
 #include "sockcalc/core/unique_fd.hpp"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <array>
@@ -20,9 +22,9 @@ bool is_open(int fd) { return ::fcntl(fd, F_GETFD) >= 0 || errno != EBADF; }
 
 // A fresh pipe: both ends, owned.
 std::array<UniqueFd, 2> make_pipe() {
-  std::array<int, 2> fds{-1, -1};
-  EXPECT_EQ(::pipe2(fds.data(), O_CLOEXEC), 0);
-  return {UniqueFd(fds[0]), UniqueFd(fds[1])};
+  Pipe ends;
+  EXPECT_EQ(open_pipe(ends), 0);
+  return {std::move(ends.read), std::move(ends.write)};
 }
 
 TEST(UniqueFd, ClosesItsFdWhenDestroyed) {
@@ -90,6 +92,43 @@ TEST(UniqueFd, ReleaseHandsTheFdOverUnclosed) {
   }
   EXPECT_TRUE(is_open(raw));
   ::close(raw);
+}
+
+TEST(OpenPipe, MakesTwoConnectedCloseOnExecEnds) {
+  Pipe ends;
+  ASSERT_EQ(open_pipe(ends), 0);
+  for (const UniqueFd* end : {&ends.read, &ends.write}) {
+    EXPECT_EQ(::fcntl(end->get(), F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+    EXPECT_EQ(::fcntl(end->get(), F_GETFL) & O_NONBLOCK, 0);
+  }
+  ASSERT_EQ(::write(ends.write.get(), "x", 1), 1);
+  char c = 0;
+  EXPECT_EQ(::read(ends.read.get(), &c, 1), 1);
+  EXPECT_EQ(c, 'x');
+}
+
+TEST(OpenPipe, PassesItsFlags) {
+  Pipe ends;
+  ASSERT_EQ(open_pipe(ends, O_NONBLOCK), 0);
+  EXPECT_EQ(::fcntl(ends.read.get(), F_GETFL) & O_NONBLOCK, O_NONBLOCK);
+  char c = 0;
+  EXPECT_EQ(::read(ends.read.get(), &c, 1), -1);
+  EXPECT_EQ(errno, EAGAIN);
+}
+
+TEST(OpenPipe, AFailureGivesTheErrnoAndNoEnds) {
+  Pipe ends;
+  ASSERT_EQ(open_pipe(ends), 0);
+  rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+  rlimit none = saved;
+  none.rlim_cur = 0;  // no new descriptor: pipe2 fails with EMFILE
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &none), 0);
+  const int e = open_pipe(ends);
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &saved), 0);
+  EXPECT_EQ(e, EMFILE);
+  EXPECT_FALSE(ends.read.valid());
+  EXPECT_FALSE(ends.write.valid());
 }
 
 }  // namespace

@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: MIT
 // core/unique_fd.hpp -- public.
 // UniqueFd: the one owner of a plain file descriptor (a pipe end, an epoll or timer fd, a TCP
-// listener, a lock file): move-only, closes once. A value type; one object belongs to one thread.
+// listener, a lock file): move-only, closes once; Pipe, its two ends made by open_pipe(). A value
+// type; one object belongs to one thread.
 #pragma once
 
+#include <fcntl.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include <utility>
 
@@ -45,5 +49,25 @@ class UniqueFd {
  private:
   int fd_ = -1;
 };
+
+/// A pipe's two ends, each owned.
+struct Pipe {
+  UniqueFd read;
+  UniqueFd write;
+};
+
+/// Makes a pipe with pipe2(O_CLOEXEC | `flags`) into `ends`: 0, or the errno (then `ends` holds
+/// none). Close-on-exec, so that no child started meanwhile keeps an end open by accident.
+[[nodiscard]] inline int open_pipe(Pipe& ends, int flags = 0) {
+  int fds[2] = {-1, -1};
+  if (::pipe2(fds, O_CLOEXEC | flags) != 0) {
+    const int e = errno;
+    ends = Pipe{};
+    return e;
+  }
+  ends.read.reset(fds[0]);
+  ends.write.reset(fds[1]);
+  return 0;
+}
 
 }  // namespace sockcalc

@@ -12,6 +12,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sockcalc/core/result.hpp"
@@ -50,6 +51,11 @@ using ChildStarter =
 /// more fds than posix_spawn can): pipes, argv and the parent's side as spawn_with_pipes.
 Result<ChildHandles> start_with_pipes(const std::vector<std::string>& argv,
                                       const ChildStarter& start);
+
+/// Where a program is: `name` itself when it holds a '/', else the first `dir/name` over the
+/// ':'-separated dirs of `dirs` (a PATH; empty entries skipped, not read as "."), provided it is
+/// executable; nullopt when none is.
+std::optional<std::string> find_in_path(const std::string& name, std::string_view dirs);
 
 /// In a child after fork(), before execve(): the same signal set-up as spawn_with_pipes gives.
 /// Async-signal-safe.
