@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <span>
 
 #include "sockcalc/core/deadline.hpp"
 
@@ -27,6 +28,40 @@ bool is_refusal(int err) { return err == ECONNREFUSED || err == ENOENT; }
 
 // How often a send interrupted by a signal is tried again before it counts as lost.
 constexpr int kMaxInterruptedSends = 3;
+
+// A send failure that loses the datagram and no more (ENOBUFS, EAGAIN, EINTR again and again):
+// the try's timeout covers it.
+bool is_transient(int err) { return err == ENOBUFS || err == EAGAIN || err == EINTR; }
+
+// How the wait for one try's reply ended: a reply (its size), a refusal (ICMP port unreachable,
+// or no socket file), or none (timed out, or lost: send again).
+struct TryEnd {
+  enum Kind { answered, refused, none } kind = none;
+  std::size_t held = 0;
+};
+
+// Waits until `deadline` for the reply to one try, read into `in`.
+Result<TryEnd> await_reply(const DatagramSocket& socket, const Address& server,
+                           Clock::time_point deadline, std::span<std::byte> in) {
+  for (int left = remaining_ms(deadline); left > 0; left = remaining_ms(deadline)) {
+    const WaitResult w = socket.wait(left);
+    if (w.outcome == WaitOutcome::failed) {
+      // Not a timeout: poll() would fail again at once, and the loop would spin to the deadline.
+      return errno_error(w.error, "cannot wait for a reply from " + server.to_string());
+    }
+    if (w.outcome != WaitOutcome::readable) continue;  // EINTR, timeout: the deadline decides
+    const RecvResult rx = socket.recv_from(in, nullptr);
+    if (rx.outcome == RecvOutcome::would_block) continue;
+    if (rx.outcome == RecvOutcome::received) return TryEnd{TryEnd::answered, rx.held};
+    if (is_refusal(rx.error)) return TryEnd{TryEnd::refused};
+    // A router dropped the request as larger than its next link and said so (ICMP
+    // "fragmentation needed", reported on a connected IPv4 socket). The kernel has learned the
+    // path's MTU and fragments the next send: the request is lost, send it again now.
+    if (rx.error == EMSGSIZE) return TryEnd{TryEnd::none};
+    return errno_error(rx.error, "cannot receive from " + server.to_string());
+  }
+  return TryEnd{TryEnd::none};
+}
 
 }  // namespace
 
@@ -76,51 +111,28 @@ Result<CallResult> Client::call(const protocol::Request& request, const CallOpti
   auto wait = options.timeout;
   CallResult result;
   result.peer = server_;
-  for (int attempt = 0; attempt <= options.retries; ++attempt) {
-    if (const int err = send_once(datagram); err != 0) {
-      if (is_refusal(err)) {
-        result.status = CallStatus::refused;
-        return result;
-      }
-      // A transient send failure (ENOBUFS, EAGAIN, EINTR again and again) is a lost datagram:
-      // the timeout covers it.
-      if (err != ENOBUFS && err != EAGAIN && err != EINTR) {
-        return errno_error(err, "cannot send to " + server_.to_string());
-      }
-    } else if (options.trace) {
-      options.trace(Direction::sent, local, server_, datagram);
+  for (int attempt = 0; attempt <= options.retries; ++attempt, wait = next_wait(wait, options)) {
+    const int err = send_once(datagram);
+    if (err != 0 && !is_transient(err)) {
+      if (!is_refusal(err)) return errno_error(err, "cannot send to " + server_.to_string());
+      result.status = CallStatus::refused;
+      return result;
     }
+    if (err == 0 && options.trace) options.trace(Direction::sent, local, server_, datagram);
     ++result.tries;
-    const auto deadline = Clock::now() + wait;
-    while (true) {
-      const int left = remaining_ms(deadline);
-      if (left == 0) break;
-      const WaitResult w = socket_.wait(left);
-      if (w.outcome == WaitOutcome::failed) {
-        // Not a timeout: poll() would fail again at once, and the loop would spin to the deadline.
-        return errno_error(w.error, "cannot wait for a reply from " + server_.to_string());
-      }
-      if (w.outcome != WaitOutcome::readable) continue;  // EINTR, timeout: the deadline decides
-      const RecvResult rx = socket_.recv_from(in, nullptr);
-      if (rx.outcome == RecvOutcome::would_block) continue;
-      if (rx.outcome == RecvOutcome::failed) {
-        if (is_refusal(rx.error)) {
-          result.status = CallStatus::refused;
-          return result;
-        }
-        // A router dropped the request as larger than its next link and said so (ICMP
-        // "fragmentation needed", reported on a connected IPv4 socket). The kernel has learned
-        // the path's MTU and fragments the next send: the request is lost, send it again now.
-        if (rx.error == EMSGSIZE) break;
-        return errno_error(rx.error, "cannot receive from " + server_.to_string());
-      }
-      const protocol::Bytes reply(in.data(), rx.held);
+    const auto end = await_reply(socket_, server_, Clock::now() + wait, in);
+    if (!end) return end.error();
+    if (end->kind == TryEnd::refused) {
+      result.status = CallStatus::refused;
+      return result;
+    }
+    if (end->kind == TryEnd::answered) {
+      const protocol::Bytes reply(in.data(), end->held);
       if (options.trace) options.trace(Direction::received, local, server_, reply);
       CallResult done = classify(reply, request.format);
       done.tries = result.tries;
       return done;
     }
-    wait = next_wait(wait, options);
   }
   result.status = CallStatus::no_reply;
   return result;
