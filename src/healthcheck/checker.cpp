@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <thread>
 
+#include "sockcalc/core/deadline.hpp"
+
 namespace sockcalc::healthcheck {
 namespace {
 
@@ -151,13 +153,13 @@ void Checker::apply_pending() {
 
 bool Checker::wait_until(std::chrono::steady_clock::time_point when) const {
   while (true) {
-    const auto left =
-        std::chrono::ceil<std::chrono::milliseconds>(when - std::chrono::steady_clock::now());
     pollfd p{stop_.fd(), POLLIN, 0};
-    const int n = poll(&p, 1, static_cast<int>(std::max<long long>(left.count(), 0)));
+    const int n = poll(&p, 1, remaining_ms(when));
     if (n > 0) return false;
-    if (n == 0) return true;
-    if (errno != EINTR) return true;  // cannot wait on the fd: carry on, the round paces us
+    // A timeout before `when` is a wait capped at an hour; a failed poll other than EINTR
+    // cannot wait on the fd: carry on, the round paces the checker.
+    if (n == 0 && remaining_ms(when) == 0) return true;
+    if (n < 0 && errno != EINTR) return true;
   }
 }
 
