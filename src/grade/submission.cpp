@@ -16,6 +16,7 @@
 #include <fstream>
 #include <optional>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -24,6 +25,7 @@
 #include "sockcalc/conformance/client_checks.hpp"
 #include "sockcalc/conformance/report.hpp"
 #include "sockcalc/core/json_text.hpp"
+#include "sockcalc/core/unique_fd.hpp"
 #include "sockcalc/grade/jail.hpp"
 #include "sockcalc/grade/sandbox_user.hpp"
 
@@ -83,10 +85,9 @@ struct Program {
     return exit.has_value();
   }
   void close_all() {
-    for (int* fd : {&h.out_fd, &h.err_fd, &h.pidfd}) {
-      if (*fd >= 0) ::close(*fd);
-      *fd = -1;
-    }
+    h.out_fd.reset();
+    h.err_fd.reset();
+    h.pidfd.reset();
   }
 };
 
@@ -140,11 +141,11 @@ bool Grading::build() {
     note(handles.error().message());
     return false;
   }
-  Program make{*handles, {}, {}};
+  Program make{std::move(*handles), {}, {}};
   const auto deadline = started + options_.limits.build_time;
   while (!make.ended() && Clock::now() < deadline) {
     std::vector<pollfd> fds;
-    for (int fd : {make.h.out_fd, make.h.err_fd, make.h.pidfd}) {
+    for (int fd : {make.h.out_fd.get(), make.h.err_fd.get(), make.h.pidfd.get()}) {
       if (fd >= 0) fds.push_back(pollfd{fd, POLLIN, 0});
     }
     ::poll(fds.data(), fds.size(), static_cast<int>(kPollSlice.count()));
@@ -204,8 +205,10 @@ void Grading::check_server() {
     server_report_ = not_run("server", handles.error().message());
     return;
   }
-  Program server{*handles, {}, {}};
-  for (int fd : {server.h.out_fd, server.h.err_fd}) ::fcntl(fd, F_SETPIPE_SZ, kServerPipeBytes);
+  Program server{std::move(*handles), {}, {}};
+  for (const UniqueFd* fd : {&server.h.out_fd, &server.h.err_fd}) {
+    ::fcntl(fd->get(), F_SETPIPE_SZ, kServerPipeBytes);
+  }
   server_["started"] = true;
   const auto ready_by = Clock::now() + kServerStart;
   while (!listening() && !server.ended() && Clock::now() < ready_by) {

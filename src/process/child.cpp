@@ -30,11 +30,15 @@ Result<ChildProcess> ChildProcess::start(const std::vector<std::string>& argv,
                      : spawn_with_pipes(argv, SpawnOptions{.search_path = options.search_path,
                                                            .envp = options.envp});
   if (!handles) return handles.error();
-  return ChildProcess(*handles, options.output_limit);
+  return ChildProcess(std::move(*handles), options.output_limit);
 }
 
 ChildProcess::ChildProcess(ChildHandles h, std::size_t limit)
-    : pid_(h.pid), pidfd_(h.pidfd), out_fd_(h.out_fd), err_fd_(h.err_fd), limit_(limit) {}
+    : pid_(h.pid),
+      pidfd_(std::move(h.pidfd)),
+      out_fd_(std::move(h.out_fd)),
+      err_fd_(std::move(h.err_fd)),
+      limit_(limit) {}
 
 ChildProcess::ChildProcess(ChildProcess&& other) noexcept
     : pid_(std::exchange(other.pid_, -1)),
@@ -57,11 +61,8 @@ void ChildProcess::add_poll_fds(std::vector<pollfd>& fds) const {
 }
 
 void ChildProcess::read_pipes() {
-  for (auto [fd, sink] : {std::pair{&out_fd_, &out_}, std::pair{&err_fd_, &err_}}) {
-    int raw = fd->get();
-    read_available(raw, *sink, limit_);  // closes the fd at its end
-    if (raw < 0) (void)fd->release();
-  }
+  read_available(out_fd_, out_, limit_);  // each closes its fd at its end
+  read_available(err_fd_, err_, limit_);
 }
 
 bool ChildProcess::reap(Reap how) {
@@ -105,9 +106,7 @@ void ChildProcess::drain(Clock::time_point deadline) {
 }
 
 void ChildProcess::close_err() {
-  int raw = err_fd_.get();
-  read_available(raw, err_, limit_);
-  if (raw < 0) (void)err_fd_.release();
+  read_available(err_fd_, err_, limit_);
   err_fd_.reset();
 }
 

@@ -98,8 +98,8 @@ Result<ChildHandles> start_with_pipes(const std::vector<std::string>& argv,
   if (rc != 0) return errno_error(rc, what);
   for (int fd : {out.read.get(), err.read.get()})
     ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
-  const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-  return ChildHandles{pid, out.read.release(), err.read.release(), pidfd};
+  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  return ChildHandles{pid, std::move(out.read), std::move(err.read), std::move(pidfd)};
 }
 
 Result<ChildHandles> spawn_with_pipes(const std::vector<std::string>& argv,
@@ -122,10 +122,10 @@ void reset_signals_in_child() {
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
 }
 
-void read_available(int& fd, std::string& sink, std::size_t limit) {
+void read_available(UniqueFd& fd, std::string& sink, std::size_t limit) {
   std::array<char, kReadChunk> buf{};
-  while (fd >= 0) {
-    const ssize_t n = ::read(fd, buf.data(), buf.size());
+  while (fd.valid()) {
+    const ssize_t n = ::read(fd.get(), buf.data(), buf.size());
     if (n > 0) {
       const std::size_t room = limit - std::min(limit, sink.size());
       sink.append(buf.data(), std::min(room, static_cast<std::size_t>(n)));
@@ -135,7 +135,7 @@ void read_available(int& fd, std::string& sink, std::size_t limit) {
       return;
     } else {
       // 0 is the end of file, and after an error nothing more will come: close it.
-      UniqueFd(std::exchange(fd, -1)).reset();
+      fd.reset();
     }
   }
 }

@@ -16,17 +16,18 @@
 #include <vector>
 
 #include "sockcalc/core/result.hpp"
+#include "sockcalc/core/unique_fd.hpp"
 
 namespace sockcalc {
 
-/// The parent's side of a started program. The fds are non-blocking and close-on-exec; the
-/// caller closes them. pidfd is -1 where the kernel has no pidfd_open (then poll for the exit in
-/// short slices).
+/// The parent's side of a started program: the pid, and the fds it owns (non-blocking,
+/// close-on-exec; closed with it). pidfd holds none where the kernel has no pidfd_open (then
+/// poll for the exit in short slices).
 struct ChildHandles {
   pid_t pid = -1;
-  int out_fd = -1;  // read end of the child's stdout
-  int err_fd = -1;  // read end of the child's stderr
-  int pidfd = -1;   // readable once the child has ended
+  UniqueFd out_fd;  // read end of the child's stdout
+  UniqueFd err_fd;  // read end of the child's stderr
+  UniqueFd pidfd;   // readable once the child has ended
 };
 
 struct SpawnOptions {
@@ -62,9 +63,9 @@ std::optional<std::string> find_in_path(const std::string& name, std::string_vie
 void reset_signals_in_child();
 
 /// Appends what `fd` holds now to `sink`, keeping at most `limit` bytes of it (more is read and
-/// dropped, so a chatty child cannot fill memory); closes `fd` (and sets it to -1) at end of file
-/// or on an error. Returns at once when nothing more is there.
-void read_available(int& fd, std::string& sink,
+/// dropped, so a chatty child cannot fill memory); closes `fd` at end of file or on an error.
+/// Returns at once when nothing more is there.
+void read_available(UniqueFd& fd, std::string& sink,
                     std::size_t limit = std::numeric_limits<std::size_t>::max());
 
 /// How a child ended.
